@@ -1,0 +1,174 @@
+/**
+ * Background processes of the local stack: started detached with their output in a log file and
+ * their pid in a pid file, so that `down` stops exactly what `up` started and nothing else.
+ */
+import { spawn, execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import fs from 'node:fs'
+import path from 'node:path'
+
+const execFileAsync = promisify(execFile)
+
+export interface ManagedProcess {
+  name: string
+  pid: number
+  /** A string the process's command line must contain: guards against a recycled pid. */
+  marker: string
+  startedAt: string
+}
+
+export interface ProcessPaths {
+  runDir: string
+  logDir: string
+}
+
+export function pidFile(paths: ProcessPaths, name: string): string {
+  return path.join(paths.runDir, `${name}.pid.json`)
+}
+
+export function logFile(paths: ProcessPaths, name: string): string {
+  return path.join(paths.logDir, `${name}.log`)
+}
+
+/** The command line of a live process, or undefined when there is none with that pid. */
+function commandLine(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+  } catch {
+    try {
+      process.kill(pid, 0)
+      return ''
+    } catch {
+      return undefined
+    }
+  }
+}
+
+/** The recorded process when it is still running as recorded, else undefined. */
+export function runningProcess(paths: ProcessPaths, name: string): ManagedProcess | undefined {
+  let recorded: ManagedProcess
+  try {
+    recorded = JSON.parse(fs.readFileSync(pidFile(paths, name), 'utf8')) as ManagedProcess
+  } catch {
+    return undefined
+  }
+  const cmd = commandLine(recorded.pid)
+  if (cmd === undefined || !cmd.includes(recorded.marker)) return undefined
+  return recorded
+}
+
+export function startDetached(
+  paths: ProcessPaths,
+  name: string,
+  command: string,
+  args: string[],
+  options: { marker: string; env?: NodeJS.ProcessEnv; cwd?: string },
+): ManagedProcess {
+  fs.mkdirSync(paths.runDir, { recursive: true })
+  fs.mkdirSync(paths.logDir, { recursive: true })
+  const out = fs.openSync(logFile(paths, name), 'a')
+  fs.writeSync(out, `\n--- ${new Date().toISOString()} starting ${name}: ${command} ${args.join(' ')}\n`)
+  // detached: the process leads its own group, so it outlives this CLI and `down` can signal the
+  // whole group (a JVM or a CLI may have children).
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+  })
+  fs.closeSync(out)
+  if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`)
+  child.unref()
+  const managed: ManagedProcess = { name, pid: child.pid, marker: options.marker, startedAt: new Date().toISOString() }
+  fs.writeFileSync(pidFile(paths, name), JSON.stringify(managed))
+  return managed
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Stops a recorded process (TERM, then KILL after the grace period). Returns whether one ran. */
+export async function stopProcess(paths: ProcessPaths, name: string, graceMs = 15_000): Promise<boolean> {
+  const proc = runningProcess(paths, name)
+  if (proc === undefined) {
+    fs.rmSync(pidFile(paths, name), { force: true })
+    return false
+  }
+  signalGroup(proc.pid, 'SIGTERM')
+  const deadline = Date.now() + graceMs
+  while (Date.now() < deadline && runningProcess(paths, name) !== undefined) await sleep(100)
+  if (runningProcess(paths, name) !== undefined) {
+    signalGroup(proc.pid, 'SIGKILL')
+    while (runningProcess(paths, name) !== undefined) await sleep(50)
+  }
+  fs.rmSync(pidFile(paths, name), { force: true })
+  return true
+}
+
+/** The last lines of a process's log, for error messages. */
+export function logTail(paths: ProcessPaths, name: string, lines = 30): string {
+  try {
+    return fs.readFileSync(logFile(paths, name), 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  } catch {
+    return '(no log)'
+  }
+}
+
+/** Resident memory of a process and its children, in bytes (Linux /proc). */
+export async function residentBytes(pid: number): Promise<number> {
+  try {
+    const { stdout } = await execFileAsync('ps', ['-o', 'rss=', '--ppid', String(pid), '-p', String(pid)])
+    return stdout
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => Number.isFinite(n) && n > 0)
+      .reduce((a, b) => a + b * 1024, 0)
+  } catch {
+    return 0
+  }
+}
+
+export async function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(command, args, { ...options, maxBuffer: 64 * 1024 * 1024 })
+    return stdout
+  } catch (error) {
+    const e = error as { stderr?: string; stdout?: string; message: string }
+    const detail = [e.stdout, e.stderr].filter(Boolean).join('\n').trim().split('\n').slice(-30).join('\n')
+    throw new Error(`${command} ${args.join(' ')} failed: ${e.message}\n${detail}`)
+  }
+}
+
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  onTimeout: () => string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let lastError: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value !== undefined) return value
+    } catch (error) {
+      lastError = error
+    }
+    if (Date.now() > deadline) {
+      const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : ''
+      throw new Error(`${what} did not answer within ${Math.round(timeoutMs / 1000)} s${reason}\n${onTimeout()}`)
+    }
+    await sleep(250)
+  }
+}

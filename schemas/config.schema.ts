@@ -1,0 +1,157 @@
+/**
+ * Configuration schemas. Each concern has its own part (`KafkaConfig`, `TemporalConfig`, …); each
+ * process composes the parts it needs into one schema, parses `process.env` once in `main()` and
+ * passes the typed result down. Nothing else reads the environment.
+ */
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
+
+/** The repository root, where the default cache folder `.dugout/` lives. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback)
+const nonEmpty = z.string().trim().min(1)
+const identifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier ([a-z_][a-z0-9_]*)')
+
+/** Where the local stack keeps its installs, data, logs and pid files. */
+export const StackConfig = z.object({
+  DUGOUT_HOME: nonEmpty.default(path.join(PROJECT_ROOT, '.dugout')),
+  DUGOUT_KAFKA_PORT: port(9092),
+  DUGOUT_KAFKA_CONTROLLER_PORT: port(9093),
+  DUGOUT_KAFKA_HEAP: z
+    .string()
+    .regex(/^\d+[mg]$/, 'must be a JVM heap size such as 512m or 1g')
+    .default('512m'),
+  DUGOUT_TEMPORAL_PORT: port(7233),
+  DUGOUT_TEMPORAL_UI_PORT: port(8233),
+  DUGOUT_STACK_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+})
+export type StackConfig = z.infer<typeof StackConfig>
+
+export const KafkaConfig = z.object({
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be a comma-separated list of host:port')
+    .optional(),
+  KAFKA_CLIENT_ID: nonEmpty.default('dugout'),
+  KAFKA_EVENTS_TOPIC: nonEmpty.default('crm.events.v1'),
+  KAFKA_DLQ_TOPIC: nonEmpty.default('crm.events.dlq.v1'),
+  KAFKA_CONSUMER_GROUP: nonEmpty.default('dugout-ingest'),
+})
+export type KafkaConfig = z.infer<typeof KafkaConfig>
+
+export const TemporalConfig = z.object({
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port')
+    .optional(),
+  TEMPORAL_NAMESPACE: nonEmpty.default('default'),
+  TEMPORAL_TASK_QUEUE: nonEmpty.default('dugout-metrics'),
+})
+export type TemporalConfig = z.infer<typeof TemporalConfig>
+
+export const ClickHouseConfig = z.object({
+  CLICKHOUSE_URL: z
+    .string()
+    .url('must be an http(s):// URL, or unset for the embedded chDB engine')
+    .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  CLICKHOUSE_USER: nonEmpty.default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: identifier.default('dugout'),
+  CHDB_PATH: nonEmpty.optional(),
+})
+export type ClickHouseConfig = z.infer<typeof ClickHouseConfig>
+
+export const HttpConfig = z.object({
+  DUGOUT_HTTP_HOST: nonEmpty.default('127.0.0.1'),
+  DUGOUT_HTTP_PORT: port(8080),
+})
+export type HttpConfig = z.infer<typeof HttpConfig>
+
+export const LogConfig = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+export type LogConfig = z.infer<typeof LogConfig>
+
+/** The configuration of the `dugout` process (CLI and every service it hosts). */
+export const DugoutEnv = StackConfig.extend(KafkaConfig.shape)
+  .extend(TemporalConfig.shape)
+  .extend(ClickHouseConfig.shape)
+  .extend(HttpConfig.shape)
+  .extend(LogConfig.shape)
+export type DugoutEnv = z.infer<typeof DugoutEnv>
+
+/** `DugoutEnv` with the defaults that depend on other variables resolved. */
+export interface DugoutConfig extends Omit<DugoutEnv, 'KAFKA_BROKERS' | 'TEMPORAL_ADDRESS' | 'CHDB_PATH'> {
+  KAFKA_BROKERS: string[]
+  TEMPORAL_ADDRESS: string
+  CHDB_PATH: string
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/**
+ * Parses the environment once. A bad value throws a `ConfigError` naming the variable, the rule
+ * and the value received.
+ */
+export function loadConfig(env: Record<string, string | undefined>): DugoutConfig {
+  const known = Object.fromEntries(
+    Object.keys(DugoutEnv.shape)
+      .filter((key) => env[key] !== undefined && !(env[key] === '' && key !== 'CLICKHOUSE_PASSWORD'))
+      .map((key) => [key, env[key]]),
+  )
+  const parsed = DugoutEnv.safeParse(known)
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '?')
+        return `${name}: ${issue.message} (got ${JSON.stringify(env[name])})`
+      }),
+    )
+  }
+  const c = parsed.data
+  return {
+    ...c,
+    KAFKA_BROKERS: (c.KAFKA_BROKERS ?? `127.0.0.1:${c.DUGOUT_KAFKA_PORT}`).split(','),
+    TEMPORAL_ADDRESS: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.DUGOUT_TEMPORAL_PORT}`,
+    CHDB_PATH: c.CHDB_PATH ?? path.join(c.DUGOUT_HOME, 'chdb'),
+  }
+}
+
+/** Every variable with its default and meaning, for `dugout config` and the README. */
+export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
+  DUGOUT_HOME: 'Folder for the local stack: installs (Kafka jars, Temporal CLI), data, logs, pid files. Default: `.dugout/` in the checkout.',
+  DUGOUT_KAFKA_PORT: 'Port of the local Kafka broker (default 9092).',
+  DUGOUT_KAFKA_CONTROLLER_PORT: 'Port of the local Kafka KRaft controller (default 9093).',
+  DUGOUT_KAFKA_HEAP: 'JVM heap of the local Kafka broker (default 512m).',
+  DUGOUT_TEMPORAL_PORT: 'gRPC port of the local Temporal dev server (default 7233).',
+  DUGOUT_TEMPORAL_UI_PORT: 'Port of the local Temporal UI (default 8233).',
+  DUGOUT_STACK_TIMEOUT_SECONDS: 'How long `stack up` waits for each service to answer (default 120).',
+  KAFKA_BROKERS: 'Comma-separated Kafka bootstrap servers (default 127.0.0.1:$DUGOUT_KAFKA_PORT).',
+  KAFKA_CLIENT_ID: 'Kafka client id (default dugout).',
+  KAFKA_EVENTS_TOPIC: 'Topic of canonical CRM events (default crm.events.v1).',
+  KAFKA_DLQ_TOPIC: 'Dead-letter topic for invalid events (default crm.events.dlq.v1).',
+  KAFKA_CONSUMER_GROUP: 'Consumer group of the ingest service (default dugout-ingest).',
+  TEMPORAL_ADDRESS: 'Temporal frontend host:port (default 127.0.0.1:$DUGOUT_TEMPORAL_PORT).',
+  TEMPORAL_NAMESPACE: 'Temporal namespace (default default).',
+  TEMPORAL_TASK_QUEUE: 'Task queue of the metrics worker (default dugout-metrics).',
+  CLICKHOUSE_URL: 'ClickHouse server URL (http(s)://host:8123). Unset: the embedded chDB engine.',
+  CLICKHOUSE_USER: 'ClickHouse user, with CLICKHOUSE_URL (default default).',
+  CLICKHOUSE_PASSWORD: 'ClickHouse password, with CLICKHOUSE_URL (default empty).',
+  CLICKHOUSE_DATABASE: 'Database holding the event store and metric tables (default dugout).',
+  CHDB_PATH: 'Data folder of the embedded chDB engine (default $DUGOUT_HOME/chdb). One process at a time.',
+  DUGOUT_HTTP_HOST: 'Address the HTTP API (collector and reports) listens on (default 127.0.0.1).',
+  DUGOUT_HTTP_PORT: 'Port of the HTTP API (default 8080).',
+  LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',
+}

@@ -1,0 +1,46 @@
+/**
+ * The one place that decides which ClickHouse Dugout talks to: a server when CLICKHOUSE_URL is
+ * set, else the embedded chDB engine in this process. Everything else receives a
+ * `ClickHouseClient` and cannot tell the difference.
+ */
+import fs from 'node:fs'
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client'
+import { createChdbConnection } from 'chdb/connection'
+import type { ClickHouseConfig } from '../../schemas/config.schema.ts'
+
+export type { ClickHouseClient }
+
+export interface ClickHouse {
+  client: ClickHouseClient
+  /** The database holding Dugout's tables; SQL names it as `{db:Identifier}`. */
+  database: string
+  engine: 'chdb' | 'server'
+  close(): Promise<void>
+}
+
+/** Settings that make both engines answer alike. */
+const SETTINGS: ClickHouseSettings = {
+  // Counts come back as JSON numbers on both engines (a server quotes 64-bit integers by default).
+  output_format_json_quote_64bit_integers: 0,
+  date_time_input_format: 'best_effort',
+}
+
+export function createClickHouse(config: ClickHouseConfig & { CHDB_PATH: string }): ClickHouse {
+  const database = config.CLICKHOUSE_DATABASE
+  if (config.CLICKHOUSE_URL) {
+    const client = createClient({
+      url: config.CLICKHOUSE_URL,
+      username: config.CLICKHOUSE_USER,
+      password: config.CLICKHOUSE_PASSWORD,
+      clickhouse_settings: SETTINGS,
+      request_timeout: 300_000,
+    })
+    return { client, database, engine: 'server', close: () => client.close() }
+  }
+  fs.mkdirSync(config.CHDB_PATH, { recursive: true })
+  const client = createClient({
+    connection: createChdbConnection({ path: config.CHDB_PATH }),
+    clickhouse_settings: SETTINGS,
+  })
+  return { client, database, engine: 'chdb', close: () => client.close() }
+}
