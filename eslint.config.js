@@ -4,9 +4,34 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 const nodeBuiltins = [
-  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
-  'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers',
-  'tls', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib',
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
 ]
 
 export default tseslint.config(
@@ -14,6 +39,11 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    files: ['**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', fetch: 'readonly' } },
+  },
+  {
+    files: ['**/*.ts'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -25,7 +55,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read configuration through schemas/config.schema.ts in main() and pass it down.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration through schemas/config.schema.ts in main() and pass it down.',
+        },
       ],
     },
   },
@@ -45,7 +79,18 @@ export default tseslint.config(
           ]),
           patterns: [
             {
-              group: ['../services/*', '../services/**', '../infra/**', 'kafkajs', '@clickhouse/*', 'chdb', 'chdb/*', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
+              group: [
+                '../services/*',
+                '../services/**',
+                '../infra/**',
+                'kafkajs',
+                '@clickhouse/*',
+                'chdb',
+                'chdb/*',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
               message: 'Workflows import only @temporalio/workflow, schema types and activity types (import type).',
               allowTypeImports: true,
             },

@@ -10,11 +10,11 @@ import { z } from 'zod'
 /** The repository root, where the default cache folder `.dugout/` lives. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
-const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback)
+const PORT_RULE = 'must be an integer port number from 1 to 65535'
+const port = (fallback: number) =>
+  z.coerce.number({ error: PORT_RULE }).int(PORT_RULE).min(1, PORT_RULE).max(65535, PORT_RULE).default(fallback)
 const nonEmpty = z.string().trim().min(1)
-const identifier = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier ([a-z_][a-z0-9_]*)')
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier ([a-z_][a-z0-9_]*)')
 
 /** Where the local stack keeps its installs, data, logs and pid files. */
 export const StackConfig = z.object({
@@ -27,7 +27,12 @@ export const StackConfig = z.object({
     .default('512m'),
   DUGOUT_TEMPORAL_PORT: port(7233),
   DUGOUT_TEMPORAL_UI_PORT: port(8233),
-  DUGOUT_STACK_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+  DUGOUT_STACK_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds from 5 to 3600' })
+    .int('must be a whole number of seconds from 5 to 3600')
+    .min(5, 'must be a whole number of seconds from 5 to 3600')
+    .max(3600, 'must be a whole number of seconds from 5 to 3600')
+    .default(120),
 })
 export type StackConfig = z.infer<typeof StackConfig>
 
@@ -73,6 +78,18 @@ export const HttpConfig = z.object({
 })
 export type HttpConfig = z.infer<typeof HttpConfig>
 
+export const MailConfig = z.object({
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
+    .default('smtp://127.0.0.1:1025'),
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^\s@]+@[^\s@]+$|^.+<[^\s@]+@[^\s@]+>$/, 'must be an email address')
+    .default('Dugout <dugout@localhost>'),
+})
+export type MailConfig = z.infer<typeof MailConfig>
+
 export const LogConfig = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -83,6 +100,7 @@ export const DugoutEnv = StackConfig.extend(KafkaConfig.shape)
   .extend(TemporalConfig.shape)
   .extend(ClickHouseConfig.shape)
   .extend(HttpConfig.shape)
+  .extend(MailConfig.shape)
   .extend(LogConfig.shape)
 export type DugoutEnv = z.infer<typeof DugoutEnv>
 
@@ -131,7 +149,8 @@ export function loadConfig(env: Record<string, string | undefined>): DugoutConfi
 
 /** Every variable with its default and meaning, for `dugout config` and the README. */
 export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
-  DUGOUT_HOME: 'Folder for the local stack: installs (Kafka jars, Temporal CLI), data, logs, pid files. Default: `.dugout/` in the checkout.',
+  DUGOUT_HOME:
+    'Folder for the local stack: installs (Kafka jars, Temporal CLI), data, logs, pid files. Default: `.dugout/` in the checkout.',
   DUGOUT_KAFKA_PORT: 'Port of the local Kafka broker (default 9092).',
   DUGOUT_KAFKA_CONTROLLER_PORT: 'Port of the local Kafka KRaft controller (default 9093).',
   DUGOUT_KAFKA_HEAP: 'JVM heap of the local Kafka broker (default 512m).',
@@ -153,5 +172,7 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   CHDB_PATH: 'Data folder of the embedded chDB engine (default $DUGOUT_HOME/chdb). One process at a time.',
   DUGOUT_HTTP_HOST: 'Address the HTTP API (collector and reports) listens on (default 127.0.0.1).',
   DUGOUT_HTTP_PORT: 'Port of the HTTP API (default 8080).',
+  SMTP_URL: 'SMTP server for weekly insight emails (default smtp://127.0.0.1:1025).',
+  MAIL_FROM: 'Sender of insight emails (default Dugout <dugout@localhost>).',
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',
 }

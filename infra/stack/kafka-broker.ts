@@ -32,8 +32,14 @@ export async function installKafka(home: string, say: (line: string) => void): P
   say(`kafka: fetching Apache Kafka ${KAFKA_VERSION} from Maven Central (first run only)`)
   fs.mkdirSync(p.libs, { recursive: true })
   await run('mvn', [
-    '-q', '-B', '-f', POM, `-Dmaven.repo.local=${p.mavenRepo}`,
-    'dependency:copy-dependencies', `-DoutputDirectory=${p.libs}`, '-DincludeScope=runtime',
+    '-q',
+    '-B',
+    '-f',
+    POM,
+    `-Dmaven.repo.local=${p.mavenRepo}`,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${p.libs}`,
+    '-DincludeScope=runtime',
   ])
   fs.writeFileSync(p.installed, new Date().toISOString())
 }
@@ -42,8 +48,15 @@ export const kafkaClasspath = (home: string) => `${kafkaPaths(home).libs}/*`
 
 function javaArgs(home: string, heap: string, mainClass: string, args: string[]): string[] {
   return [
-    `-Xmx${heap}`, `-Xms${heap === '512m' ? '256m' : heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${LOG4J}`, '-cp', kafkaClasspath(home), mainClass, ...args,
+    `-Xmx${heap}`,
+    `-Xms${heap === '512m' ? '256m' : heap}`,
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${LOG4J}`,
+    '-cp',
+    kafkaClasspath(home),
+    mainClass,
+    ...args,
   ]
 }
 
@@ -60,8 +73,14 @@ export async function startKafka(config: StackConfig, paths: ProcessPaths, say: 
   fs.writeFileSync(p.properties, properties)
   if (!fs.existsSync(path.join(p.data, 'meta.properties'))) {
     say('kafka: formatting KRaft storage (first run only)')
-    const clusterId = (await run('java', javaArgs(home, '128m', 'kafka.tools.StorageTool', ['random-uuid']))).trim().split('\n').pop()!
-    await run('java', javaArgs(home, '128m', 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', p.properties]))
+    const clusterId = (await run('java', javaArgs(home, '128m', 'kafka.tools.StorageTool', ['random-uuid'])))
+      .trim()
+      .split('\n')
+      .pop()!
+    await run(
+      'java',
+      javaArgs(home, '128m', 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', p.properties]),
+    )
   }
   say(`kafka: starting broker on 127.0.0.1:${config.DUGOUT_KAFKA_PORT} (log ${logFile(paths, 'kafka')})`)
   startDetached(paths, 'kafka', 'java', javaArgs(home, config.DUGOUT_KAFKA_HEAP, 'kafka.Kafka', [p.properties]), {

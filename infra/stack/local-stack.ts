@@ -32,13 +32,21 @@ export async function stackUp(config: DugoutConfig, say: Say): Promise<void> {
   await startTemporal(config, paths, say)
   const timeout = config.DUGOUT_STACK_TIMEOUT_SECONDS * 1000
   await Promise.all([
-    waitForKafka(config.KAFKA_BROKERS, timeout, paths).then(() => say(`kafka: ready on ${config.KAFKA_BROKERS.join(',')}`)),
-    waitForTemporal(config.TEMPORAL_ADDRESS, timeout, paths).then(() => say(`temporal: ready on ${config.TEMPORAL_ADDRESS}`)),
+    waitForKafka(config.KAFKA_BROKERS, timeout, paths).then(() =>
+      say(`kafka: ready on ${config.KAFKA_BROKERS.join(',')}`),
+    ),
+    waitForTemporal(config.TEMPORAL_ADDRESS, timeout, paths).then(() =>
+      say(`temporal: ready on ${config.TEMPORAL_ADDRESS}`),
+    ),
   ])
 }
 
 /** Stops exactly the processes `up` started, by their recorded pids. */
-export async function stackDown(config: DugoutConfig, say: Say, names = ['dugout', 'temporal', 'kafka']): Promise<void> {
+export async function stackDown(
+  config: DugoutConfig,
+  say: Say,
+  names = ['dugout', 'temporal', 'kafka'],
+): Promise<void> {
   const paths = stackPaths(config.DUGOUT_HOME)
   for (const name of names) {
     const stopped = await stopProcess(paths, name)

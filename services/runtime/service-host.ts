@@ -1,0 +1,107 @@
+/**
+ * Hosts Dugout's services in one process (the embedded default: chDB allows one process per data
+ * folder) or a chosen subset of them (production, against a ClickHouse server). Each service is a
+ * `{ start, stop }` pair; the host starts them in dependency order and stops them in reverse.
+ */
+import type { DugoutConfig } from '../../schemas/config.schema.ts'
+import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-client.ts'
+import { migrate } from '../clickhouse/migrations.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { startHttpServer, type HttpServer } from './http-server.ts'
+
+export const SERVICE_NAMES = ['collector', 'ingest', 'worker', 'reports'] as const
+export type ServiceName = (typeof SERVICE_NAMES)[number]
+
+/** What a service gets from the host: narrow, shared infrastructure, created once. */
+export interface HostDeps {
+  config: DugoutConfig
+  logger: Logger
+  clickhouse: ClickHouse
+  http: HttpServer
+}
+
+export interface Service {
+  name: ServiceName
+  stop(): Promise<void>
+}
+
+export type ServiceStarter = (deps: HostDeps) => Promise<Service>
+
+export interface RunningHost {
+  services: ServiceName[]
+  http: HttpServer
+  clickhouse: ClickHouse
+  stop(): Promise<void>
+}
+
+export class UnknownServiceError extends Error {
+  readonly code = 'UNKNOWN_SERVICE'
+}
+
+export function parseServiceList(list: string | undefined): ServiceName[] {
+  if (!list) return [...SERVICE_NAMES]
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  for (const name of names) {
+    if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
+      throw new UnknownServiceError(`--only: unknown service "${name}" (one of ${SERVICE_NAMES.join(', ')})`)
+    }
+  }
+  return SERVICE_NAMES.filter((s) => names.includes(s))
+}
+
+/**
+ * Starts the chosen services. ClickHouse is opened and migrated first because every service
+ * reads or writes it; the HTTP server listens last, once every route is registered.
+ */
+export async function startHost(
+  config: DugoutConfig,
+  starters: Partial<Record<ServiceName, ServiceStarter>>,
+  only: ServiceName[] = [...SERVICE_NAMES],
+  logger: Logger = createLogger(config),
+): Promise<RunningHost> {
+  const clickhouse = createClickHouse(config)
+  const applied = await migrate(clickhouse)
+  if (applied.length) logger.info({ applied }, 'clickhouse migrations applied')
+  const http = await startHttpServer(config, logger)
+  const deps: HostDeps = { config, logger, clickhouse, http }
+  const running: Service[] = []
+  try {
+    for (const name of only) {
+      const starter = starters[name]
+      if (!starter) continue
+      running.push(await starter(deps))
+      logger.info({ service: name }, 'service started')
+    }
+    await http.listen()
+  } catch (error) {
+    await stopAll(running, logger)
+    await http.close()
+    await clickhouse.close()
+    throw error
+  }
+  logger.info({ services: running.map((s) => s.name), engine: clickhouse.engine, http: http.url }, 'dugout is running')
+  return {
+    services: running.map((s) => s.name),
+    http,
+    clickhouse,
+    async stop() {
+      await http.close()
+      await stopAll(running, logger)
+      await clickhouse.close()
+    },
+  }
+}
+
+async function stopAll(running: Service[], logger: Logger): Promise<void> {
+  for (const service of [...running].reverse()) {
+    try {
+      await service.stop()
+      logger.info({ service: service.name }, 'service stopped')
+    } catch (error) {
+      logger.error({ service: service.name, err: error }, 'service failed to stop cleanly')
+    }
+  }
+}
