@@ -45,8 +45,23 @@ export const KafkaConfig = z.object({
   KAFKA_EVENTS_TOPIC: nonEmpty.default('crm.events.v1'),
   KAFKA_DLQ_TOPIC: nonEmpty.default('crm.events.dlq.v1'),
   KAFKA_CONSUMER_GROUP: nonEmpty.default('dugout-ingest'),
+  KAFKA_PARTITIONS: z.coerce
+    .number({ error: 'must be a whole number of partitions from 1 to 1000' })
+    .int('must be a whole number of partitions from 1 to 1000')
+    .min(1, 'must be a whole number of partitions from 1 to 1000')
+    .max(1000, 'must be a whole number of partitions from 1 to 1000')
+    .default(6),
+  KAFKA_REPLICATION_FACTOR: z.coerce
+    .number({ error: 'must be a whole number from 1 to 7' })
+    .int('must be a whole number from 1 to 7')
+    .min(1, 'must be a whole number from 1 to 7')
+    .max(7, 'must be a whole number from 1 to 7')
+    .default(1),
+  KAFKA_COMPRESSION: z.enum(['gzip', 'none'], { error: 'must be gzip or none' }).default('gzip'),
 })
 export type KafkaConfig = z.infer<typeof KafkaConfig>
+/** `KafkaConfig` with the broker list resolved (see `loadConfig`). */
+export type ResolvedKafkaConfig = Omit<KafkaConfig, 'KAFKA_BROKERS'> & { KAFKA_BROKERS: string[] }
 
 export const TemporalConfig = z.object({
   TEMPORAL_ADDRESS: z
@@ -162,6 +177,9 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   KAFKA_EVENTS_TOPIC: 'Topic of canonical CRM events (default crm.events.v1).',
   KAFKA_DLQ_TOPIC: 'Dead-letter topic for invalid events (default crm.events.dlq.v1).',
   KAFKA_CONSUMER_GROUP: 'Consumer group of the ingest service (default dugout-ingest).',
+  KAFKA_PARTITIONS: 'Partitions of the events topic when Dugout creates it (default 6).',
+  KAFKA_REPLICATION_FACTOR: 'Replication factor of the topics Dugout creates (default 1; 3 in production).',
+  KAFKA_COMPRESSION: 'Compression of produced batches: gzip or none (default gzip).',
   TEMPORAL_ADDRESS: 'Temporal frontend host:port (default 127.0.0.1:$DUGOUT_TEMPORAL_PORT).',
   TEMPORAL_NAMESPACE: 'Temporal namespace (default default).',
   TEMPORAL_TASK_QUEUE: 'Task queue of the metrics worker (default dugout-metrics).',
