@@ -6,6 +6,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
+import { CollectorConfig } from './collector-config.schema.ts'
 
 /** The repository root, where the default cache folder `.dugout/` lives. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -117,6 +118,7 @@ export const DugoutEnv = StackConfig.extend(KafkaConfig.shape)
   .extend(HttpConfig.shape)
   .extend(MailConfig.shape)
   .extend(LogConfig.shape)
+  .extend(CollectorConfig.shape)
 export type DugoutEnv = z.infer<typeof DugoutEnv>
 
 /** `DugoutEnv` with the defaults that depend on other variables resolved. */
@@ -193,4 +195,15 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   SMTP_URL: 'SMTP server for weekly insight emails (default smtp://127.0.0.1:1025).',
   MAIL_FROM: 'Sender of insight emails (default Dugout <dugout@localhost>).',
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',
+  DUGOUT_API_KEYS:
+    'API keys of POST /v1/orgs/:org/events, as org:sha256:<hex of SHA-256 of the key>, comma-separated; several per org for rotation (default none).',
+  DUGOUT_COLLECTOR_MAX_BODY_BYTES:
+    'Largest request body the collector accepts, in bytes; larger is 413 (default 10485760, 10 MiB).',
+  DUGOUT_CRM_MAPPINGS:
+    "Path of the JSON file mapping each org's HubSpot/Salesforce stages and user ids to Dugout's (default none: webhooks are dead-lettered).",
+  DUGOUT_HUBSPOT_SECRETS: 'HubSpot app client secret per org, as org:secret, comma-separated (default none).',
+  DUGOUT_SALESFORCE_SECRETS:
+    'Secret per org signing Salesforce CDC bridge requests (X-Dugout-Signature), as org:secret, comma-separated (default none).',
+  DUGOUT_PUBLIC_URL:
+    "External base URL HubSpot calls, e.g. https://dugout.example.com; part of the HubSpot signature (default: the request's own scheme and Host).",
 }

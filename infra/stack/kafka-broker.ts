@@ -13,14 +13,19 @@ const POM = path.join(PROJECT_ROOT, 'infra/kafka/pom.xml')
 const TEMPLATE = path.join(PROJECT_ROOT, 'infra/kafka/server.properties')
 const LOG4J = path.join(PROJECT_ROOT, 'infra/kafka/log4j.properties')
 
-export function kafkaPaths(home: string) {
+/**
+ * Where the broker's files live. The jars are shared by every broker of this home; `instanceDir`
+ * (default `$DUGOUT_HOME/kafka`) holds one broker's data and settings, so a test can run a
+ * second, disposable broker without fetching anything again.
+ */
+export function kafkaPaths(home: string, instanceDir = path.join(home, 'kafka')) {
   const root = path.join(home, 'kafka')
   return {
     root,
     libs: path.join(root, KAFKA_VERSION, 'libs'),
     installed: path.join(root, KAFKA_VERSION, '.installed'),
-    data: path.join(root, 'data'),
-    properties: path.join(root, 'server.properties'),
+    data: path.join(instanceDir, 'data'),
+    properties: path.join(instanceDir, 'server.properties'),
     mavenRepo: path.join(home, 'm2'),
   }
 }
@@ -61,10 +66,16 @@ function javaArgs(home: string, heap: string, mainClass: string, args: string[])
 }
 
 /** Starts the broker unless it is already running; formats its storage on first start. */
-export async function startKafka(config: StackConfig, paths: ProcessPaths, say: (line: string) => void): Promise<void> {
+export async function startKafka(
+  config: StackConfig,
+  paths: ProcessPaths,
+  say: (line: string) => void,
+  instanceDir?: string,
+): Promise<void> {
   const home = config.DUGOUT_HOME
   if (runningProcess(paths, 'kafka')) return
-  const p = kafkaPaths(home)
+  const p = kafkaPaths(home, instanceDir)
+  fs.mkdirSync(path.dirname(p.properties), { recursive: true })
   const properties = fs
     .readFileSync(TEMPLATE, 'utf8')
     .replaceAll('${PORT}', String(config.DUGOUT_KAFKA_PORT))

@@ -19,6 +19,8 @@ import { createClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { migrate } from '../clickhouse/migrations.ts'
 import { parseServiceList, startHost } from '../runtime/service-host.ts'
 import { SERVICE_STARTERS } from '../runtime/service-registry.ts'
+import { importCommand } from './import-command.ts'
+import { orgCommand, rebuildCommand, reportCommand } from './report-commands.ts'
 
 const say = (line: string) => process.stderr.write(`${line}\n`)
 const config = (): DugoutConfig => loadConfig(process.env)
@@ -102,6 +104,11 @@ export function buildProgram(): Command {
     .action(async () => {
       await stackDown(config(), say)
     })
+
+  program.addCommand(importCommand(config))
+  program.addCommand(reportCommand(config))
+  program.addCommand(orgCommand(config))
+  program.addCommand(rebuildCommand(config))
 
   program
     .command('migrate')

@@ -4,6 +4,7 @@
  * built in.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
 import type { HttpConfig } from '../../schemas/config.schema.ts'
 import type { Logger } from './logger.ts'
 
@@ -18,10 +19,16 @@ export interface HttpServer {
   url: string
 }
 
-export async function startHttpServer(config: HttpConfig, logger: Logger): Promise<HttpServer> {
-  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true })
+export async function startHttpServer(config: HttpConfig, logger: Logger, metrics?: Registry): Promise<HttpServer> {
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  })
   const checks = new Map<string, ReadinessCheck>()
   app.get('/healthz', async () => ({ status: 'ok' }))
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()))
+  }
   app.get('/readyz', async (_request, reply) => {
     const results = Object.fromEntries(
       await Promise.all([...checks].map(async ([name, check]) => [name, await check().catch(() => false)] as const)),

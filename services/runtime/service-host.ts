@@ -3,6 +3,7 @@
  * folder) or a chosen subset of them (production, against a ClickHouse server). Each service is a
  * `{ start, stop }` pair; the host starts them in dependency order and stops them in reverse.
  */
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { migrate } from '../clickhouse/migrations.ts'
@@ -18,6 +19,8 @@ export interface HostDeps {
   logger: Logger
   clickhouse: ClickHouse
   http: HttpServer
+  /** The process's Prometheus registry, served at GET /metrics. */
+  metrics: Registry
 }
 
 export interface Service {
@@ -65,8 +68,10 @@ export async function startHost(
   const clickhouse = createClickHouse(config)
   const applied = await migrate(clickhouse)
   if (applied.length) logger.info({ applied }, 'clickhouse migrations applied')
-  const http = await startHttpServer(config, logger)
-  const deps: HostDeps = { config, logger, clickhouse, http }
+  const metrics = new Registry()
+  collectDefaultMetrics({ register: metrics, prefix: 'dugout_' })
+  const http = await startHttpServer(config, logger, metrics)
+  const deps: HostDeps = { config, logger, clickhouse, http, metrics }
   const running: Service[] = []
   try {
     for (const name of only) {

@@ -9,15 +9,21 @@ import { freePort, spawnDugout, waitForHttp } from '../support/processes.ts'
 describe('dugout run', () => {
   it('starts, answers /healthz and /readyz, and exits 0 on SIGTERM', async () => {
     const port = await freePort()
+    // Every service, isolated by names of its own from a developer's running `dugout up`.
     const dugout = spawnDugout(['run'], {
       DUGOUT_HTTP_PORT: String(port),
       CHDB_PATH: path.join(os.tmpdir(), uniqueName('dugout-run')),
+      KAFKA_EVENTS_TOPIC: uniqueName('host.events'),
+      KAFKA_DLQ_TOPIC: uniqueName('host.dlq'),
+      KAFKA_CONSUMER_GROUP: uniqueName('host-group'),
+      TEMPORAL_TASK_QUEUE: uniqueName('host-queue'),
     })
     const health = await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, dugout)
     expect(await health.json()).toEqual({ status: 'ok' })
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
-    expect(ready.status).toBe(200)
-    expect(dugout.output()).toContain('dugout is running')
+    // Ready once every service is: ingest has joined its consumer group, the collector's producer is up.
+    const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000, dugout)
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { ingest: true } })
+    expect(dugout.output()).toContain('dugout is running (collector, ingest, worker, reports')
     dugout.child.kill('SIGTERM')
     expect(await dugout.exited).toBe(0)
   })

@@ -26,12 +26,53 @@ const envelope = (type: string, payload: Record<string, unknown>) => ({
 })
 
 const VALID_EVENTS = [
-  envelope('user.upserted', { user_id: 'm1', display_name: 'Maya', email: 'maya@acme.test', role: 'manager', manager_id: null, active: true }),
-  envelope('quota.set', { user_id: 'r1', period_start: '2026-01-01', period_end: '2026-03-31', amount: 1000, currency: 'USD', set_by: 'm1' }),
-  envelope('opportunity.created', { opportunity_id: 'o1', account_id: 'a1', owner_id: 'r1', amount: 12000, currency: 'USD', stage: 'Discovery', stage_category: 'prospecting' }),
-  envelope('activity.logged', { activity_id: 'a1', kind: 'call', owner_id: 'r1', participant_ids: ['m1'], contact_ids: ['c1'], duration_seconds: 300 }),
-  envelope('message.sent', { message_id: 'm1', thread_id: 't1', sender_id: 'u1', recipient_ids: ['u2', 'u3'], channel: 'email' }),
-  envelope('meeting.held', { meeting_id: 'mt1', kind: 'coaching', organizer_id: 'm1', attendee_ids: ['r1'], duration_minutes: 45 }),
+  envelope('user.upserted', {
+    user_id: 'm1',
+    display_name: 'Maya',
+    email: 'maya@acme.test',
+    role: 'manager',
+    manager_id: null,
+    active: true,
+  }),
+  envelope('quota.set', {
+    user_id: 'r1',
+    period_start: '2026-01-01',
+    period_end: '2026-03-31',
+    amount: 1000,
+    currency: 'USD',
+    set_by: 'm1',
+  }),
+  envelope('opportunity.created', {
+    opportunity_id: 'o1',
+    account_id: 'a1',
+    owner_id: 'r1',
+    amount: 12000,
+    currency: 'USD',
+    stage: 'Discovery',
+    stage_category: 'prospecting',
+  }),
+  envelope('activity.logged', {
+    activity_id: 'a1',
+    kind: 'call',
+    owner_id: 'r1',
+    participant_ids: ['m1'],
+    contact_ids: ['c1'],
+    duration_seconds: 300,
+  }),
+  envelope('message.sent', {
+    message_id: 'm1',
+    thread_id: 't1',
+    sender_id: 'u1',
+    recipient_ids: ['u2', 'u3'],
+    channel: 'email',
+  }),
+  envelope('meeting.held', {
+    meeting_id: 'mt1',
+    kind: 'coaching',
+    organizer_id: 'm1',
+    attendee_ids: ['r1'],
+    duration_minutes: 45,
+  }),
   envelope('recognition.given', { from_id: 'm1', to_ids: ['r1'], note: 'Nice close' }),
 ]
 
@@ -78,13 +119,17 @@ function pathsOf(root: unknown): Path[] {
     const { value, path } = stack.pop()!
     paths.push(path)
     if (Array.isArray(value)) value.forEach((v, i) => stack.push({ value: v, path: [...path, i] }))
-    else if (isContainer(value)) for (const [k, v] of Object.entries(value)) stack.push({ value: v, path: [...path, k] })
+    else if (isContainer(value))
+      for (const [k, v] of Object.entries(value)) stack.push({ value: v, path: [...path, k] })
   }
   return paths
 }
 
 function at(root: unknown, path: Path): unknown {
-  return path.reduce<unknown>((node, key) => (isContainer(node) ? (node as Record<string | number, unknown>)[key] : undefined), root)
+  return path.reduce<unknown>(
+    (node, key) => (isContainer(node) ? (node as Record<string | number, unknown>)[key] : undefined),
+    root,
+  )
 }
 
 // defineProperty, so that "__proto__" becomes an own key as JSON.parse would make it.
@@ -105,16 +150,37 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('drop' as const), pick: fc.nat() }) },
   {
     weight: 3,
-    arbitrary: fc.record({ kind: fc.constant('add' as const), pick: fc.nat(), key: fc.string(), value: fc.jsonValue({ maxDepth: 3 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('add' as const),
+      pick: fc.nat(),
+      key: fc.string(),
+      value: fc.jsonValue({ maxDepth: 3 }),
+    }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), value: fc.jsonValue({ maxDepth: 3 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('replace' as const),
+      pick: fc.nat(),
+      value: fc.jsonValue({ maxDepth: 3 }),
+    }),
+  },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('forbidden' as const), pick: fc.nat(), key: fc.constantFrom('__proto__', 'constructor', 'prototype') }),
+    arbitrary: fc.record({
+      kind: fc.constant('forbidden' as const),
+      pick: fc.nat(),
+      key: fc.constantFrom('__proto__', 'constructor', 'prototype'),
+    }),
   },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('nest' as const), pick: fc.nat(), depth: fc.integer({ min: 1, max: 3000 }), asObject: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('nest' as const),
+      pick: fc.nat(),
+      depth: fc.integer({ min: 1, max: 3000 }),
+      asObject: fc.boolean(),
+    }),
   },
 )
 
@@ -158,7 +224,16 @@ function withNumber(text: string, replacement: string): string {
   return replaced === text && text.startsWith('{') ? `{"n":${replacement},${text.slice(1)}` : replaced
 }
 
-const hugeNumber = fc.constantFrom('1e999', '-1e999', '1e308', '-0', '5e-324', '123456789012345678901234567890', '1E+400', '9007199254740993')
+const hugeNumber = fc.constantFrom(
+  '1e999',
+  '-1e999',
+  '1e308',
+  '-0',
+  '5e-324',
+  '123456789012345678901234567890',
+  '1E+400',
+  '9007199254740993',
+)
 
 describe('event validation: fuzz', () => {
   it('answers every JSON value', () => {
@@ -215,15 +290,20 @@ describe('event validation: fuzz', () => {
 
   it('refuses every injected forbidden key, at any depth', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...VALID_EVENTS), fc.nat(), fc.constantFrom('__proto__', 'constructor', 'prototype'), (base, pick, key) => {
-        const { text } = mutate(base, [{ kind: 'forbidden', pick, key }])
-        const result = decodeEvent(text, limits)
-        // The pick may land on a leaf, where nothing is injected.
-        if (text.includes(`"${key}"`)) {
-          expect(result.ok).toBe(false)
-          expect(!result.ok && result.issues.some((i) => i.rule === 'forbidden_key')).toBe(true)
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...VALID_EVENTS),
+        fc.nat(),
+        fc.constantFrom('__proto__', 'constructor', 'prototype'),
+        (base, pick, key) => {
+          const { text } = mutate(base, [{ kind: 'forbidden', pick, key }])
+          const result = decodeEvent(text, limits)
+          // The pick may land on a leaf, where nothing is injected.
+          if (text.includes(`"${key}"`)) {
+            expect(result.ok).toBe(false)
+            expect(!result.ok && result.issues.some((i) => i.rule === 'forbidden_key')).toBe(true)
+          }
+        },
+      ),
       RUNS,
     )
   })
@@ -231,7 +311,10 @@ describe('event validation: fuzz', () => {
   it('keeps valid events valid and mutated batches aligned line by line', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.constantFrom(...VALID_EVENTS), fc.array(mutationArb, { maxLength: 2 })), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.tuple(fc.constantFrom(...VALID_EVENTS), fc.array(mutationArb, { maxLength: 2 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
         (entries) => {
           const lines = entries.map(([base, mutations]) => mutate(base, mutations).text)
           const results = decodeBatch(lines.join('\n'), 'ndjson', limits)

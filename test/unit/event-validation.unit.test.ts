@@ -53,7 +53,12 @@ describe('validateEvent: occurred_at window', () => {
   })
 
   it('refuses 1999 and now + 2 days', () => {
-    for (const occurredAt of ['1999-12-31T23:59:59Z', '1999-06-01T00:00:00Z', '2026-03-12T12:00:00Z', '2026-03-11T12:00:00.001Z']) {
+    for (const occurredAt of [
+      '1999-12-31T23:59:59Z',
+      '1999-06-01T00:00:00Z',
+      '2026-03-12T12:00:00Z',
+      '2026-03-11T12:00:00.001Z',
+    ]) {
       const result = at(occurredAt)
       expect(result.ok).toBe(false)
       expect(!result.ok && result.issues).toEqual([
@@ -108,7 +113,9 @@ describe('decodeEvent', () => {
   it('refuses strings that UTF-8 cannot encode', () => {
     expect(refused(decodeEvent(`${VALID_TEXT}\uD800`, limits)).issues[0]!.rule).toBe('invalid_utf8')
     const escaped = refused(decodeEvent(withRecipients('["\\ud800"]'), limits))
-    expect(escaped.issues).toEqual([expect.objectContaining({ path: 'payload.recipient_ids[0]', rule: 'invalid_utf8' })])
+    expect(escaped.issues).toEqual([
+      expect.objectContaining({ path: 'payload.recipient_ids[0]', rule: 'invalid_utf8' }),
+    ])
     expect(escaped.eventId).toBe('e-1')
   })
 
@@ -185,7 +192,15 @@ describe('decodeEvent', () => {
 describe('decodeBatch', () => {
   it('decodes a mixed NDJSON batch: each bad line fails alone with its field and rule', () => {
     const invalidField = withRecipients('[]')
-    const body = [VALID_TEXT, '{"event_id": nope}', invalidField, '', '   ', `${VALID_TEXT.replace('e-1', 'e-2')}\r`, ''].join('\n')
+    const body = [
+      VALID_TEXT,
+      '{"event_id": nope}',
+      invalidField,
+      '',
+      '   ',
+      `${VALID_TEXT.replace('e-1', 'e-2')}\r`,
+      '',
+    ].join('\n')
     const results = decodeBatch(body, 'ndjson', limits)
     expect(results.map((r) => [r.index, r.line, r.ok])).toEqual([
       [0, 1, true],
@@ -204,7 +219,11 @@ describe('decodeBatch', () => {
   })
 
   it('decodes NDJSON bytes line by line, so invalid UTF-8 fails only its line', () => {
-    const body = Buffer.concat([Buffer.from(`${VALID_TEXT}\r\n`), Buffer.from([0x7b, 0xff, 0x7d, 0x0a]), Buffer.from(VALID_TEXT)])
+    const body = Buffer.concat([
+      Buffer.from(`${VALID_TEXT}\r\n`),
+      Buffer.from([0x7b, 0xff, 0x7d, 0x0a]),
+      Buffer.from(VALID_TEXT),
+    ])
     const results = decodeBatch(body, 'ndjson', limits)
     expect(results.map((r) => r.ok)).toEqual([true, false, true])
     expect(results[1]).toMatchObject({ index: 1, line: 2, issues: [{ rule: 'invalid_utf8' }] })
@@ -241,7 +260,9 @@ describe('decodeBatch', () => {
         issues: [{ path: '(root)', rule: 'type', message: '(root): must be a JSON array of events, got object' }],
       },
     ])
-    expect(decodeBatch(`[${VALID_TEXT},`, 'json-array', limits)).toMatchObject([{ ok: false, index: 0, issues: [{ rule: 'invalid_json' }] }])
+    expect(decodeBatch(`[${VALID_TEXT},`, 'json-array', limits)).toMatchObject([
+      { ok: false, index: 0, issues: [{ rule: 'invalid_json' }] },
+    ])
     expect(decodeBatch(Buffer.from([0x5b, 0xff, 0x5d]), 'json-array', limits)).toMatchObject([
       { ok: false, index: 0, issues: [{ rule: 'invalid_utf8' }] },
     ])
@@ -250,11 +271,17 @@ describe('decodeBatch', () => {
 
   it('refuses an unpaired surrogate in a JSON array string body with its element only', () => {
     const body = `[${VALID_TEXT},${withRecipients('["\uD800"]')}]`
-    expect(decodeBatch(body, 'json-array', limits).map((r) => (r.ok ? 'ok' : r.issues[0]!.rule))).toEqual(['ok', 'invalid_utf8'])
+    expect(decodeBatch(body, 'json-array', limits).map((r) => (r.ok ? 'ok' : r.issues[0]!.rule))).toEqual([
+      'ok',
+      'invalid_utf8',
+    ])
   })
 
   it('checks the depth of each element of a JSON array', () => {
     const body = `[${VALID_TEXT},${withRecipients(`${'['.repeat(1000)}${']'.repeat(1000)}`)}]`
-    expect(decodeBatch(body, 'json-array', limits).map((r) => (r.ok ? 'ok' : r.issues[0]!.rule))).toEqual(['ok', 'too_deep'])
+    expect(decodeBatch(body, 'json-array', limits).map((r) => (r.ok ? 'ok' : r.issues[0]!.rule))).toEqual([
+      'ok',
+      'too_deep',
+    ])
   })
 })

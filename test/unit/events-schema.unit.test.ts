@@ -215,7 +215,9 @@ describe('events schema: valid events', () => {
   it('stores strings as sent, without trimming', () => {
     const value = mutated('user.upserted', (e) => (e.payload.display_name = '  Rita Rep \t'))
     const result = validateEvent(value, limits)
-    expect(result.ok && result.event.type === 'user.upserted' && result.event.payload.display_name).toBe('  Rita Rep \t')
+    expect(result.ok && result.event.type === 'user.upserted' && result.event.payload.display_name).toBe(
+      '  Rita Rep \t',
+    )
   })
 
   it('exports one schema per type that parses only its own type', () => {
@@ -227,8 +229,18 @@ describe('events schema: valid events', () => {
 
 describe('events schema: refusals name the field and the rule', () => {
   const cases: [string, unknown, string, string][] = [
-    ['unknown top-level field', mutated('message.sent', (e) => (e.received_at = 'now')), 'received_at', 'unknown_field'],
-    ['unknown payload field', mutated('message.sent', (e) => (e.payload.subject = 'hi')), 'payload.subject', 'unknown_field'],
+    [
+      'unknown top-level field',
+      mutated('message.sent', (e) => (e.received_at = 'now')),
+      'received_at',
+      'unknown_field',
+    ],
+    [
+      'unknown payload field',
+      mutated('message.sent', (e) => (e.payload.subject = 'hi')),
+      'payload.subject',
+      'unknown_field',
+    ],
     ['unknown source field', mutated('message.sent', (e) => (e.source.url = 'x')), 'source.url', 'unknown_field'],
     ['missing event_id', mutated('message.sent', (e) => delete e.event_id), 'event_id', 'required'],
     ['empty event_id', mutated('message.sent', (e) => (e.event_id = '')), 'event_id', 'too_short'],
@@ -242,49 +254,164 @@ describe('events schema: refusals name the field and the rule', () => {
     ['missing type', mutated('message.sent', (e) => delete e.type), 'type', 'required'],
     ['schema_version 2', mutated('message.sent', (e) => (e.schema_version = 2)), 'schema_version', 'enum'],
     ['schema_version "1"', mutated('message.sent', (e) => (e.schema_version = '1')), 'schema_version', 'enum'],
-    ['occurred_at without offset', mutated('message.sent', (e) => (e.occurred_at = '2026-03-02T14:05:00')), 'occurred_at', 'format'],
+    [
+      'occurred_at without offset',
+      mutated('message.sent', (e) => (e.occurred_at = '2026-03-02T14:05:00')),
+      'occurred_at',
+      'format',
+    ],
     ['occurred_at as a date', mutated('message.sent', (e) => (e.occurred_at = '2026-03-02')), 'occurred_at', 'format'],
-    ['occurred_at offset without colon', mutated('message.sent', (e) => (e.occurred_at = '2026-03-02T14:05:00+0100')), 'occurred_at', 'format'],
-    ['occurred_at without seconds', mutated('message.sent', (e) => (e.occurred_at = '2026-03-02T14:05Z')), 'occurred_at', 'format'],
-    ['occurred_at on Feb 30', mutated('message.sent', (e) => (e.occurred_at = '2026-02-30T14:05:00Z')), 'occurred_at', 'format'],
-    ['occurred_at as epoch millis', mutated('message.sent', (e) => (e.occurred_at = 1772460300000)), 'occurred_at', 'type'],
+    [
+      'occurred_at offset without colon',
+      mutated('message.sent', (e) => (e.occurred_at = '2026-03-02T14:05:00+0100')),
+      'occurred_at',
+      'format',
+    ],
+    [
+      'occurred_at without seconds',
+      mutated('message.sent', (e) => (e.occurred_at = '2026-03-02T14:05Z')),
+      'occurred_at',
+      'format',
+    ],
+    [
+      'occurred_at on Feb 30',
+      mutated('message.sent', (e) => (e.occurred_at = '2026-02-30T14:05:00Z')),
+      'occurred_at',
+      'format',
+    ],
+    [
+      'occurred_at as epoch millis',
+      mutated('message.sent', (e) => (e.occurred_at = 1772460300000)),
+      'occurred_at',
+      'type',
+    ],
     ['unknown source system', mutated('message.sent', (e) => (e.source.system = 'zapier')), 'source.system', 'enum'],
     ['numeric source ref', mutated('message.sent', (e) => (e.source.ref = 991)), 'source.ref', 'type'],
     ['payload as an array', mutated('message.sent', (e) => Object.assign(e, { payload: [] })), 'payload', 'type'],
-    ['empty recipient_ids', mutated('message.sent', (e) => (e.payload.recipient_ids = [])), 'payload.recipient_ids', 'too_short'],
-    ['empty id in recipient_ids', mutated('message.sent', (e) => (e.payload.recipient_ids = ['r1', ''])), 'payload.recipient_ids[1]', 'too_short'],
+    [
+      'empty recipient_ids',
+      mutated('message.sent', (e) => (e.payload.recipient_ids = [])),
+      'payload.recipient_ids',
+      'too_short',
+    ],
+    [
+      'empty id in recipient_ids',
+      mutated('message.sent', (e) => (e.payload.recipient_ids = ['r1', ''])),
+      'payload.recipient_ids[1]',
+      'too_short',
+    ],
     ['bad channel', mutated('message.sent', (e) => (e.payload.channel = 'sms')), 'payload.channel', 'enum'],
     ['negative quota amount', mutated('quota.set', (e) => (e.payload.amount = -1)), 'payload.amount', 'min'],
-    ['infinite quota amount', mutated('quota.set', (e) => (e.payload.amount = Infinity)), 'payload.amount', 'not_finite'],
+    [
+      'infinite quota amount',
+      mutated('quota.set', (e) => (e.payload.amount = Infinity)),
+      'payload.amount',
+      'not_finite',
+    ],
     ['NaN quota amount', mutated('quota.set', (e) => (e.payload.amount = NaN)), 'payload.amount', 'not_finite'],
     ['amount as a string', mutated('quota.set', (e) => (e.payload.amount = '100')), 'payload.amount', 'type'],
     ['lower-case currency', mutated('quota.set', (e) => (e.payload.currency = 'usd')), 'payload.currency', 'pattern'],
     ['two-letter currency', mutated('quota.set', (e) => (e.payload.currency = 'US')), 'payload.currency', 'pattern'],
-    ['period_start after period_end', mutated('quota.set', (e) => (e.payload.period_start = '2026-04-01')), 'payload.period_end', 'period_order'],
-    ['period_end not a calendar date', mutated('quota.set', (e) => (e.payload.period_end = '2026-04-31')), 'payload.period_end', 'format'],
-    ['period_start with a time', mutated('goal.set', (e) => (e.payload.period_start = '2026-03-01T00:00:00Z')), 'payload.period_start', 'format'],
-    ['goal period in the wrong order', mutated('goal.set', (e) => (e.payload.period_end = '2026-02-28')), 'payload.period_end', 'period_order'],
+    [
+      'period_start after period_end',
+      mutated('quota.set', (e) => (e.payload.period_start = '2026-04-01')),
+      'payload.period_end',
+      'period_order',
+    ],
+    [
+      'period_end not a calendar date',
+      mutated('quota.set', (e) => (e.payload.period_end = '2026-04-31')),
+      'payload.period_end',
+      'format',
+    ],
+    [
+      'period_start with a time',
+      mutated('goal.set', (e) => (e.payload.period_start = '2026-03-01T00:00:00Z')),
+      'payload.period_start',
+      'format',
+    ],
+    [
+      'goal period in the wrong order',
+      mutated('goal.set', (e) => (e.payload.period_end = '2026-02-28')),
+      'payload.period_end',
+      'period_order',
+    ],
     ['goal of 201 chars', mutated('goal.set', (e) => (e.payload.goal = 'g'.repeat(201))), 'payload.goal', 'too_long'],
     ['target as a string', mutated('goal.set', (e) => (e.payload.target = '20')), 'payload.target', 'type'],
     ['bad role', mutated('user.upserted', (e) => (e.payload.role = 'boss')), 'payload.role', 'enum'],
-    ['missing manager_id', mutated('user.upserted', (e) => delete e.payload.manager_id), 'payload.manager_id', 'required'],
+    [
+      'missing manager_id',
+      mutated('user.upserted', (e) => delete e.payload.manager_id),
+      'payload.manager_id',
+      'required',
+    ],
     ['numeric manager_id', mutated('user.upserted', (e) => (e.payload.manager_id = 7)), 'payload.manager_id', 'type'],
     ['active as a string', mutated('user.upserted', (e) => (e.payload.active = 'true')), 'payload.active', 'type'],
-    ['bad stage_category', mutated('opportunity.created', (e) => (e.payload.stage_category = 'closed')), 'payload.stage_category', 'enum'],
-    ['bad to_category', mutated('opportunity.stage_changed', (e) => (e.payload.to_category = 'won')), 'payload.to_category', 'enum'],
-    ['missing from_stage', mutated('opportunity.stage_changed', (e) => delete e.payload.from_stage), 'payload.from_stage', 'required'],
+    [
+      'bad stage_category',
+      mutated('opportunity.created', (e) => (e.payload.stage_category = 'closed')),
+      'payload.stage_category',
+      'enum',
+    ],
+    [
+      'bad to_category',
+      mutated('opportunity.stage_changed', (e) => (e.payload.to_category = 'won')),
+      'payload.to_category',
+      'enum',
+    ],
+    [
+      'missing from_stage',
+      mutated('opportunity.stage_changed', (e) => delete e.payload.from_stage),
+      'payload.from_stage',
+      'required',
+    ],
     ['empty fields', mutated('opportunity.updated', (e) => (e.payload.fields = [])), 'payload.fields', 'too_short'],
-    ['empty to_owner', mutated('opportunity.owner_changed', (e) => (e.payload.to_owner = '')), 'payload.to_owner', 'too_short'],
+    [
+      'empty to_owner',
+      mutated('opportunity.owner_changed', (e) => (e.payload.to_owner = '')),
+      'payload.to_owner',
+      'too_short',
+    ],
     ['bad outcome', mutated('opportunity.closed', (e) => (e.payload.outcome = 'pending')), 'payload.outcome', 'enum'],
     ['bad activity kind', mutated('activity.logged', (e) => (e.payload.kind = 'visit')), 'payload.kind', 'enum'],
-    ['missing contact_ids', mutated('activity.logged', (e) => delete e.payload.contact_ids), 'payload.contact_ids', 'required'],
-    ['fractional duration_seconds', mutated('activity.logged', (e) => (e.payload.duration_seconds = 1.5)), 'payload.duration_seconds', 'integer'],
-    ['negative duration_seconds', mutated('activity.logged', (e) => (e.payload.duration_seconds = -1)), 'payload.duration_seconds', 'min'],
+    [
+      'missing contact_ids',
+      mutated('activity.logged', (e) => delete e.payload.contact_ids),
+      'payload.contact_ids',
+      'required',
+    ],
+    [
+      'fractional duration_seconds',
+      mutated('activity.logged', (e) => (e.payload.duration_seconds = 1.5)),
+      'payload.duration_seconds',
+      'integer',
+    ],
+    [
+      'negative duration_seconds',
+      mutated('activity.logged', (e) => (e.payload.duration_seconds = -1)),
+      'payload.duration_seconds',
+      'min',
+    ],
     ['bad meeting kind', mutated('meeting.held', (e) => (e.payload.kind = 'standup')), 'payload.kind', 'enum'],
-    ['duration_minutes 0', mutated('meeting.held', (e) => (e.payload.duration_minutes = 0)), 'payload.duration_minutes', 'min'],
+    [
+      'duration_minutes 0',
+      mutated('meeting.held', (e) => (e.payload.duration_minutes = 0)),
+      'payload.duration_minutes',
+      'min',
+    ],
     ['empty to_ids', mutated('recognition.given', (e) => (e.payload.to_ids = [])), 'payload.to_ids', 'too_short'],
-    ['note of 1001 chars', mutated('recognition.given', (e) => (e.payload.note = 'n'.repeat(1001))), 'payload.note', 'too_long'],
-    ['payload of another type', mutated('recognition.given', (e) => (e.type = 'message.sent')), 'payload.message_id', 'required'],
+    [
+      'note of 1001 chars',
+      mutated('recognition.given', (e) => (e.payload.note = 'n'.repeat(1001))),
+      'payload.note',
+      'too_long',
+    ],
+    [
+      'payload of another type',
+      mutated('recognition.given', (e) => (e.type = 'message.sent')),
+      'payload.message_id',
+      'required',
+    ],
   ]
 
   it.each(cases)('refuses %s', (_name, value, path, rule) => {
@@ -318,7 +445,10 @@ describe('events schema: refusals name the field and the rule', () => {
   })
 
   it('reports the event id and org on a refusal, even invalid ones', () => {
-    const result = validateEvent(mutated('message.sent', (e) => ((e.org_id = 'ACME'), (e.payload.recipient_ids = []))), limits)
+    const result = validateEvent(
+      mutated('message.sent', (e) => ((e.org_id = 'ACME'), (e.payload.recipient_ids = []))),
+      limits,
+    )
     expect(result).toMatchObject({ ok: false, eventId: 'ev-message.sent', orgId: 'ACME' })
   })
 

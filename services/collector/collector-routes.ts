@@ -1,0 +1,389 @@
+/**
+ * The collector's HTTP routes: events in, Kafka out. Each request reads
+ * authenticate → decode → classify → hand off, and answers only after Kafka acknowledged, so a
+ * 2xx means the events (and the dead letters) are durable.
+ *
+ * | route | success | refusals |
+ * |---|---|---|
+ * | `POST /v1/orgs/:org/events` | 202 (≥1 accepted) | 400 nothing accepted, 401 no/malformed key, 403 key not valid for the org, 413, 415, 503 Kafka |
+ * | `POST /v1/webhooks/hubspot/:org` | 200 | 400 body not a JSON array, 401 signature/timestamp, 413, 415, 503 |
+ * | `POST /v1/webhooks/salesforce/:org` | 200 | 400 body not JSON, 401 signature, 413, 415, 503 |
+ *
+ * Bodies are read as raw Buffers (never through fastify's JSON parser) because the API hands them
+ * to `decodeBatch`, whose hostile-input guard must see the bytes, and webhook signatures are
+ * computed over the exact bytes sent.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Registry } from 'prom-client'
+import type { ApiKeyHash, CrmMappings } from '../../schemas/collector-config.schema.ts'
+import { decodeBatch, defaultLimits, type BatchFormat } from '../../schemas/event-validation.ts'
+import type { DeadLetter, EventProducer, OutgoingEvent } from '../kafka/event-producer.ts'
+import { checkApiKey } from './api-keys.ts'
+import {
+  asCollectorIssues,
+  formatReasons,
+  issue,
+  rulesOf,
+  type CollectorIssue,
+  type MappedDelivery,
+} from './collector-outcomes.ts'
+import { createCollectorMetrics, type CollectorMetrics, type CollectorSource } from './collector-metrics.ts'
+import { mapHubSpotDelivery } from './hubspot-mapper.ts'
+import { mapSalesforceDelivery, RESYNC_HEADERS } from './salesforce-mapper.ts'
+import {
+  BODY_SIGNATURE_HEADER,
+  hubSpotSignedUri,
+  verifyBodySignature,
+  verifyHubSpotSignature,
+} from './webhook-signatures.ts'
+
+/** What the routes need to know, parsed from the configuration once at boot. */
+export interface CollectorSettings {
+  apiKeys: readonly ApiKeyHash[]
+  /** HubSpot app client secret per org. */
+  hubspotSecrets: ReadonlyMap<string, string>
+  /** Secret of the Salesforce CDC bridge per org. */
+  salesforceSecrets: ReadonlyMap<string, string>
+  mappings: CrmMappings
+  /** Largest accepted body; larger is 413 before it is read. */
+  maxBodyBytes: number
+  /** External base URL HubSpot calls (scheme, host, maybe a path prefix); else the request's own. */
+  publicUrl?: string
+}
+
+export interface CollectorDeps {
+  producer: EventProducer
+  /** The clock of validation windows and of the HubSpot timestamp check. */
+  clock: () => Date
+  settings: CollectorSettings
+  /** Default: metrics in a registry of their own (the service passes the host's). */
+  metrics?: CollectorMetrics
+}
+
+export const COLLECTOR_ROUTES = {
+  events: '/v1/orgs/:org/events',
+  hubspot: '/v1/webhooks/hubspot/:org',
+  salesforce: '/v1/webhooks/salesforce/:org',
+} as const
+
+/** One event of an API batch, in the answer. */
+export interface EventResult {
+  index: number
+  event_id?: string
+  status: 'accepted' | 'rejected'
+  issues?: CollectorIssue[]
+}
+
+/** The answer of `POST /v1/orgs/:org/events` (202 and 400 alike). */
+export interface BatchAnswer {
+  accepted: number
+  rejected: number
+  results: EventResult[]
+}
+
+/** The answer of a webhook: what was produced and dead-lettered, and the retries collapsed. */
+export interface WebhookAnswer {
+  accepted: number
+  rejected: number
+  duplicates: number
+}
+
+const JSON_TYPE = 'application/json'
+const NDJSON_TYPE = 'application/x-ndjson'
+
+type OrgRequest = FastifyRequest<{ Params: { org: string } }>
+
+/**
+ * Registers the collector's routes on `app`, in an encapsulated scope: its buffer body parsers
+ * and latency hook apply to these routes only, not to other services' routes on the same server.
+ */
+export async function registerCollectorRoutes(app: FastifyInstance, deps: CollectorDeps): Promise<CollectorMetrics> {
+  const { producer, clock, settings } = deps
+  const metrics = deps.metrics ?? createCollectorMetrics()
+
+  /**
+   * Sends the events and dead letters and waits for Kafka's acknowledgement; false when Kafka did
+   * not acknowledge, in which case the caller answers 503 and confirms nothing.
+   */
+  const handOff = async (request: FastifyRequest, events: OutgoingEvent[], letters: DeadLetter[]): Promise<boolean> => {
+    try {
+      await Promise.all([producer.send(events), producer.sendDeadLetters(letters)])
+      return true
+    } catch (error) {
+      request.log.error(
+        { err: error, events: events.length, deadLetters: letters.length },
+        'collector: Kafka did not acknowledge',
+      )
+      return false
+    }
+  }
+
+  const unavailable = (reply: FastifyReply) =>
+    reply.code(503).send({
+      error:
+        'Kafka did not acknowledge the events; nothing is confirmed. Retry the same request: event ids make it safe.',
+    })
+
+  const count = (source: CollectorSource, accepted: number, rejected: readonly CollectorIssue[][]) => {
+    if (accepted > 0) metrics.events.inc({ outcome: 'accepted', source }, accepted)
+    if (rejected.length > 0) metrics.events.inc({ outcome: 'rejected', source }, rejected.length)
+    for (const issues of rejected) for (const rule of rulesOf(issues)) metrics.rejections.inc({ rule })
+  }
+
+  const refuse = (reply: FastifyReply, source: CollectorSource, status: 401 | 403, reason: string, error: string) => {
+    metrics.authFailures.inc({ source, reason })
+    if (status === 401 && source === 'api') void reply.header('www-authenticate', 'Bearer realm="dugout"')
+    return reply.code(status).send({ error })
+  }
+
+  const deliver = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    source: 'hubspot' | 'salesforce',
+    org: string,
+    mapped: MappedDelivery,
+  ) => {
+    const events: OutgoingEvent[] = []
+    const letters: DeadLetter[] = []
+    const rejected: CollectorIssue[][] = []
+    for (const outcome of mapped.outcomes) {
+      if (outcome.kind === 'event') {
+        events.push({ orgId: org, value: JSON.stringify(outcome.event) })
+        continue
+      }
+      rejected.push(outcome.issues)
+      letters.push(deadLetter(outcome.raw, outcome.issues, `webhook:${source}`, org, outcome.eventId, outcome.headers))
+      const entity = outcome.headers?.[RESYNC_HEADERS.entity]
+      if (entity !== undefined) metrics.resyncs.inc({ source, entity })
+    }
+    if (!(await handOff(request, events, letters))) return unavailable(reply)
+    count(source, events.length, rejected)
+    const answer: WebhookAnswer = { accepted: events.length, rejected: letters.length, duplicates: mapped.duplicates }
+    return reply.code(200).send(answer)
+  }
+
+  // A signed body that is not JSON of the expected shape: kept whole in the dead-letter topic.
+  const unreadable = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    source: 'hubspot' | 'salesforce',
+    org: string,
+    found: CollectorIssue,
+  ) => {
+    if (!(await handOff(request, [], [deadLetter(bodyOf(request), [found], `webhook:${source}`, org)]))) {
+      return unavailable(reply)
+    }
+    count(source, 0, [[found]])
+    return reply.code(400).send({ error: found.message })
+  }
+
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser([JSON_TYPE, NDJSON_TYPE], { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, body)
+    })
+    scope.addHook('onResponse', async (request, reply) => {
+      metrics.requestDuration.observe(
+        {
+          route: request.routeOptions.url ?? 'unmatched',
+          method: request.method,
+          status_code: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      )
+    })
+
+    scope.post(
+      COLLECTOR_ROUTES.events,
+      {
+        bodyLimit: settings.maxBodyBytes,
+        // Credentials are checked before the body is read: an unauthenticated client never
+        // makes the collector read, parse or answer about megabytes.
+        onRequest: async (request: OrgRequest, reply) => {
+          const check = checkApiKey(request.headers.authorization, request.params.org, settings.apiKeys)
+          if (check.ok) return
+          const error =
+            check.status === 401
+              ? 'an API key is required: Authorization: Bearer <key>'
+              : `this API key is not valid for org "${request.params.org}"`
+          return refuse(reply, 'api', check.status, check.reason, error)
+        },
+      },
+      async (request: OrgRequest, reply) => {
+        const { org } = request.params
+        const type = mediaType(request)
+        if (type !== JSON_TYPE && type !== NDJSON_TYPE) {
+          return reply.code(415).send({ error: `events must be sent as ${JSON_TYPE} (an array) or ${NDJSON_TYPE}` })
+        }
+        const format: BatchFormat = type === NDJSON_TYPE ? 'ndjson' : 'json-array'
+        const items = decodeBatch(bodyOf(request), format, defaultLimits(clock()))
+        const events: OutgoingEvent[] = []
+        const letters: DeadLetter[] = []
+        const rejected: CollectorIssue[][] = []
+        const results: EventResult[] = items.map((item) => {
+          const issues = item.ok ? [] : asCollectorIssues(item.issues)
+          const claimed = item.ok ? item.event.org_id : item.orgId
+          if (claimed !== undefined && claimed !== org) {
+            issues.push(
+              issue('org_id', 'org_mismatch', `must be "${org}", the org of the URL, got ${JSON.stringify(claimed)}`),
+            )
+          }
+          const eventId = item.ok ? item.event.event_id : item.eventId
+          const identified = eventId === undefined ? {} : { event_id: eventId }
+          if (item.ok && issues.length === 0) {
+            events.push({ orgId: org, value: item.raw })
+            return { index: item.index, ...identified, status: 'accepted' }
+          }
+          rejected.push(issues)
+          letters.push(deadLetter(item.raw, issues, 'api', org, eventId, { 'dugout-index': String(item.index) }))
+          return { index: item.index, ...identified, status: 'rejected', issues }
+        })
+        if (!(await handOff(request, events, letters))) return unavailable(reply)
+        count('api', events.length, rejected)
+        const answer: BatchAnswer = { accepted: events.length, rejected: letters.length, results }
+        return reply.code(events.length > 0 ? 202 : 400).send(answer)
+      },
+    )
+
+    scope.post(COLLECTOR_ROUTES.hubspot, { bodyLimit: settings.maxBodyBytes }, async (request: OrgRequest, reply) => {
+      const { org } = request.params
+      if (mediaType(request) !== JSON_TYPE)
+        return reply.code(415).send({ error: `HubSpot webhooks must be ${JSON_TYPE}` })
+      const secret = settings.hubspotSecrets.get(org)
+      const body = bodyOf(request)
+      const base = settings.publicUrl ?? `${request.protocol}://${request.host}`
+      const check =
+        secret === undefined
+          ? ({ ok: false, reason: 'no_secret' } as const)
+          : verifyHubSpotSignature(
+              {
+                method: request.method,
+                uri: hubSpotSignedUri(base, request.url),
+                body,
+                signature: singleHeader(request, 'x-hubspot-signature-v3'),
+                timestamp: singleHeader(request, 'x-hubspot-request-timestamp'),
+              },
+              secret,
+              clock(),
+            )
+      if (!check.ok)
+        return refuse(reply, 'hubspot', 401, check.reason, `HubSpot signature refused (${shown(check.reason)})`)
+      const elements = parseJson(body)
+      if (!Array.isArray(elements)) {
+        return unreadable(
+          request,
+          reply,
+          'hubspot',
+          org,
+          issue('(root)', 'type', 'must be the JSON array of a HubSpot delivery'),
+        )
+      }
+      const mapping = settings.mappings.orgs[org]?.hubspot
+      return deliver(
+        request,
+        reply,
+        'hubspot',
+        org,
+        mapHubSpotDelivery(elements, { org, mapping, limits: defaultLimits(clock()) }),
+      )
+    })
+
+    scope.post(
+      COLLECTOR_ROUTES.salesforce,
+      { bodyLimit: settings.maxBodyBytes },
+      async (request: OrgRequest, reply) => {
+        const { org } = request.params
+        if (mediaType(request) !== JSON_TYPE)
+          return reply.code(415).send({ error: `Salesforce webhooks must be ${JSON_TYPE}` })
+        const secret = settings.salesforceSecrets.get(org)
+        const body = bodyOf(request)
+        const check =
+          secret === undefined
+            ? ({ ok: false, reason: 'no_secret' } as const)
+            : verifyBodySignature(singleHeader(request, BODY_SIGNATURE_HEADER), body, secret)
+        if (!check.ok)
+          return refuse(reply, 'salesforce', 401, check.reason, `signature refused (${shown(check.reason)})`)
+        const parsed = parseJson(body)
+        if (typeof parsed !== 'object' || parsed === null) {
+          return unreadable(
+            request,
+            reply,
+            'salesforce',
+            org,
+            issue('(root)', 'type', 'must be a JSON change event or an array of them'),
+          )
+        }
+        const elements: unknown[] = Array.isArray(parsed) ? parsed : [parsed]
+        const mapping = settings.mappings.orgs[org]?.salesforce
+        return deliver(
+          request,
+          reply,
+          'salesforce',
+          org,
+          mapSalesforceDelivery(elements, { org, mapping, limits: defaultLimits(clock()) }),
+        )
+      },
+    )
+  })
+  return metrics
+}
+
+/**
+ * Serves a registry at `GET /metrics` for Prometheus, for a server the host does not run (tests,
+ * a collector embedded elsewhere); under `dugout run` the host serves its shared registry.
+ */
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
+}
+
+function deadLetter(
+  raw: string | Buffer,
+  issues: readonly CollectorIssue[],
+  source: string,
+  // Always the org of the URL, which the request authenticated: an event claiming another org
+  // must not be filed under that org, not even as a dead letter.
+  org: string,
+  eventId?: string,
+  headers: Record<string, string> = {},
+): DeadLetter {
+  return {
+    raw,
+    reason: formatReasons(issues),
+    source,
+    orgId: org,
+    ...(eventId === undefined ? {} : { eventId }),
+    headers: { ...headers, 'dugout-rules': rulesOf(issues).join(',') },
+  }
+}
+
+/**
+ * The reason a caller is told. An org without a secret reads as a mismatch, so that answers do
+ * not reveal which orgs have webhooks configured; metrics keep the difference.
+ */
+function shown(reason: string): string {
+  return reason === 'no_secret' ? 'mismatch' : reason
+}
+
+/** The raw body; fastify runs no parser (so leaves no Buffer) when a request has no body. */
+function bodyOf(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+}
+
+function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+}
+
+/** A header sent once; a repeated signature header is ambiguous and counts as absent. */
+function singleHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+/** The parsed body, or undefined when it is not JSON (which then fails the shape checks). */
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}

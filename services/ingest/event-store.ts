@@ -1,0 +1,53 @@
+/** The event store in ClickHouse: what ingest needs of it, and nothing more. */
+import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
+import { eventKey } from './batch-classifier.ts'
+import type { EventRow } from './event-rows.ts'
+
+export interface EventStore {
+  /** Body hashes already stored for these (org_id, event_id) pairs, keyed by `eventKey`. */
+  storedHashes(keys: readonly { orgId: string; eventId: string }[]): Promise<Map<string, string>>
+  /** Inserts rows; the same token twice (a retried batch) inserts once. */
+  insert(rows: readonly EventRow[], deduplicationToken: string): Promise<void>
+}
+
+const STORED_HASHES_SQL = `
+  SELECT org_id, event_id, any(body_hash) AS body_hash
+  FROM {db:Identifier}.events
+  WHERE org_id IN {orgs:Array(String)} AND event_id IN {ids:Array(String)}
+  GROUP BY org_id, event_id`
+
+export function createClickHouseEventStore(ch: ClickHouse): EventStore {
+  return {
+    async storedHashes(keys) {
+      if (keys.length === 0) return new Map()
+      const result = await ch.client.query({
+        query: STORED_HASHES_SQL,
+        query_params: {
+          db: ch.database,
+          orgs: [...new Set(keys.map((k) => k.orgId))],
+          ids: [...new Set(keys.map((k) => k.eventId))],
+        },
+        format: 'JSONEachRow',
+        // Hashes are UInt64: keep them exact as strings whatever the client default.
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+      })
+      const rows = await result.json<{ org_id: string; event_id: string; body_hash: string }>()
+      return new Map(rows.map((r) => [eventKey(r.org_id, r.event_id), String(r.body_hash)]))
+    },
+    async insert(rows, deduplicationToken) {
+      if (rows.length === 0) return
+      await ch.client.insert({
+        table: `${ch.database}.events`,
+        values: rows as EventRow[],
+        format: 'JSONEachRow',
+        clickhouse_settings: {
+          // With non_replicated_deduplication_window on the table (and always on replicated
+          // tables), a block inserted again with the same token is skipped.
+          // https://clickhouse.com/docs/operations/settings/settings#insert_deduplication_token
+          insert_deduplication_token: deduplicationToken,
+          insert_deduplicate: 1,
+        },
+      })
+    },
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Kafka → event store → Temporal, effectively once. Each batch is: decode → validate → classify
+ * (ok / dead letter / redelivery / conflict) → insert into ClickHouse → dead letters to Kafka →
+ * signal Temporal once per org → commit offsets. A failing step is retried with backoff while the
+ * consumer keeps heartbeating; nothing is committed past an event that is not durably stored.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { ValidationLimits } from '../../schemas/event-validation.ts'
+import type { DeadLetter, EventProducer } from '../kafka/event-producer.ts'
+import type { Logger } from '../runtime/logger.ts'
+import { decodeMessages, deduplicate, type Classified } from './batch-classifier.ts'
+import { daysTouched } from './event-rows.ts'
+import type { EventStore } from './event-store.ts'
+import type { IngestMetrics } from './ingest-metrics.ts'
+import type { MetricsNotifier } from './metrics-notifier.ts'
+
+export interface IngestDeps {
+  kafka: Kafka
+  store: EventStore
+  notifier: MetricsNotifier
+  deadLetters: Pick<EventProducer, 'sendDeadLetters'>
+  /** The org's time zone, which decides the days a batch touched. */
+  timeZoneOf: (org: string) => Promise<string>
+  limits: () => ValidationLimits
+  logger: Logger
+  metrics?: IngestMetrics
+}
+
+export interface IngestOptions {
+  topic: string
+  groupId: string
+  /** Upper bound of the retry backoff while ClickHouse, Kafka or Temporal is failing. */
+  maxBackoffMs?: number
+}
+
+export interface BatchOutcome {
+  stored: number
+  duplicates: number
+  deadLetters: number
+  orgs: number
+}
+
+/** Raised to abandon a batch when the consumer is stopping or lost its partitions. */
+class BatchAbandoned extends Error {}
+
+type BatchControl = Pick<EachBatchPayload, 'heartbeat' | 'isRunning' | 'isStale'>
+
+/**
+ * Runs `step` until it succeeds, pausing with exponential backoff (heartbeating meanwhile, so the
+ * group keeps the partition) — never skipping ahead. Gives up only when the batch is no longer
+ * ours, in which case it will be redelivered.
+ */
+async function untilDone<T>(
+  what: string,
+  step: () => Promise<T>,
+  control: BatchControl,
+  deps: Pick<IngestDeps, 'logger' | 'metrics'>,
+  maxBackoffMs: number,
+): Promise<T> {
+  let delay = 250
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await step()
+      if (attempt > 1) {
+        deps.logger.info({ step: what, attempts: attempt }, 'ingest resumed')
+        deps.metrics?.paused.set(0)
+      }
+      return result
+    } catch (error) {
+      deps.metrics?.paused.set(1)
+      deps.metrics?.stepFailures.inc({ step: what })
+      deps.logger.warn(
+        { step: what, attempt, retryInMs: delay, err: error },
+        'ingest step failed; pausing and retrying',
+      )
+      const until = Date.now() + delay
+      while (Date.now() < until) {
+        if (!control.isRunning() || control.isStale()) throw new BatchAbandoned(`${what}: batch abandoned`)
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, until - Date.now())))
+        await control.heartbeat().catch(() => undefined)
+      }
+      delay = Math.min(delay * 2, maxBackoffMs)
+    }
+  }
+}
+
+/** Processes one batch; exported for tests that drive it with a recorded batch. */
+export async function processBatch(
+  payload: EachBatchPayload,
+  deps: IngestDeps,
+  maxBackoffMs = 30_000,
+): Promise<BatchOutcome> {
+  const { batch } = payload
+  const started = performance.now()
+  const retry = <T>(what: string, step: () => Promise<T>) => untilDone(what, step, payload, deps, maxBackoffMs)
+
+  const classified = decodeMessages(batch.messages, deps.limits())
+  const valid = classified.filter((c): c is Extract<Classified, { kind: 'ok' }> => c.kind === 'ok')
+  const invalid = classified.filter((c): c is Extract<Classified, { kind: 'dlq' }> => c.kind === 'dlq')
+
+  const stored = await retry('read-stored', () =>
+    deps.store.storedHashes(valid.map((v) => ({ orgId: v.row.org_id, eventId: v.row.event_id }))),
+  )
+  const { fresh, duplicates, conflicts } = deduplicate(valid, stored)
+
+  // 1. ClickHouse first: the event store is the source of truth, and the offsets below are
+  //    committed only once it has acknowledged. The token makes a retried insert a no-op.
+  const token = `${batch.topic}:${batch.partition}:${batch.firstOffset()}-${batch.lastOffset()}`
+  const insertStarted = performance.now()
+  await retry('insert', () =>
+    deps.store.insert(
+      fresh.map((f) => f.row),
+      token,
+    ),
+  )
+  deps.metrics?.insertSeconds.observe((performance.now() - insertStarted) / 1000)
+  deps.logger.debug(
+    { partition: batch.partition, lastOffset: batch.lastOffset(), stored: fresh.length },
+    'batch stored, not yet committed',
+  )
+
+  // 2. Dead letters, with where they came from, before the offsets move past them.
+  const letters: DeadLetter[] = [...invalid, ...conflicts].map((d) => ({
+    raw: d.raw,
+    reason: d.reason,
+    source: 'ingest',
+    ...(d.orgId === undefined ? {} : { orgId: d.orgId }),
+    ...(d.eventId === undefined ? {} : { eventId: d.eventId }),
+    headers: {
+      'dugout-rule': d.rule,
+      'dugout-origin-topic': batch.topic,
+      'dugout-origin-partition': String(batch.partition),
+      'dugout-origin-offset': d.offset,
+    },
+  }))
+  await retry('dead-letter', () => deps.deadLetters.sendDeadLetters(letters))
+
+  // 3. Temporal, once per org per batch, for every valid event (redeliveries too: a crash between
+  //    the insert and this signal must not leave days uncomputed).
+  const orgs = [...new Set(valid.map((v) => v.event.org_id))]
+  const zones = new Map<string, string>()
+  for (const org of orgs) zones.set(org, await retry('org-settings', () => deps.timeZoneOf(org)))
+  const touched = daysTouched(
+    valid.map((v) => v.event),
+    (org) => zones.get(org) ?? 'UTC',
+  )
+  for (const [org, days] of touched) await retry('signal', () => deps.notifier.daysTouched(org, days))
+
+  // 4. Only now move the committed offset past this batch.
+  const next = (BigInt(batch.lastOffset()) + 1n).toString()
+  payload.resolveOffset(batch.lastOffset())
+  await retry('commit', () =>
+    payload.commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+    }),
+  )
+
+  const outcome = { stored: fresh.length, duplicates, deadLetters: letters.length, orgs: orgs.length }
+  deps.metrics?.recordBatch(
+    batch.partition,
+    batch.messages.length,
+    outcome,
+    Number(batch.offsetLag()),
+    (performance.now() - started) / 1000,
+  )
+  for (const letter of letters) deps.metrics?.deadLetters.inc({ rule: letter.headers?.['dugout-rule'] ?? 'invalid' })
+  return outcome
+}
+
+export interface RunningIngest {
+  consumer: Consumer
+  stop(): Promise<void>
+}
+
+export async function startIngestConsumer(deps: IngestDeps, options: IngestOptions): Promise<RunningIngest> {
+  const consumer = deps.kafka.consumer({
+    groupId: options.groupId,
+    // Long enough for a slow insert; heartbeats continue during retries (see untilDone).
+    sessionTimeout: 45_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+    maxWaitTimeInMs: 200,
+  })
+  await consumer.connect()
+  await consumer.subscribe({ topic: options.topic, fromBeginning: true })
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async (payload) => {
+      try {
+        await processBatch(payload, deps, options.maxBackoffMs)
+      } catch (error) {
+        if (error instanceof BatchAbandoned) return
+        throw error
+      }
+    },
+  })
+  return { consumer, stop: () => consumer.disconnect() }
+}

@@ -1,0 +1,54 @@
+/** The ingest service: wires the consumer to Kafka, the event store, Temporal and the DLQ. */
+import { Client, Connection } from '@temporalio/client'
+import { defaultLimits } from '../../schemas/event-validation.ts'
+import { createEventProducer } from '../kafka/event-producer.ts'
+import { createKafka, dugoutTopics, ensureTopics } from '../kafka/kafka-client.ts'
+import { getOrgSettings } from '../metrics/org-settings.ts'
+import type { ServiceStarter } from '../runtime/service-host.ts'
+import { createClickHouseEventStore } from './event-store.ts'
+import { startIngestConsumer } from './ingest-consumer.ts'
+import { createIngestMetrics } from './ingest-metrics.ts'
+import { createTemporalNotifier } from './metrics-notifier.ts'
+
+/** How long an org's time zone is trusted before it is read again. */
+const TIME_ZONE_TTL_MS = 60_000
+
+export const startIngest: ServiceStarter = async ({ config, clickhouse, logger, metrics, http }) => {
+  const log = logger.child({ service: 'ingest' })
+  const kafka = createKafka(config, log)
+  await ensureTopics(kafka, dugoutTopics(config))
+  const deadLetters = await createEventProducer(kafka, config)
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS })
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
+  const zones = new Map<string, { zone: string; at: number }>()
+  const running = await startIngestConsumer(
+    {
+      kafka,
+      store: createClickHouseEventStore(clickhouse),
+      notifier: createTemporalNotifier(client, config.TEMPORAL_TASK_QUEUE),
+      deadLetters,
+      timeZoneOf: async (org) => {
+        const cached = zones.get(org)
+        if (cached && Date.now() - cached.at < TIME_ZONE_TTL_MS) return cached.zone
+        const zone = (await getOrgSettings(clickhouse, org)).timezone
+        zones.set(org, { zone, at: Date.now() })
+        return zone
+      },
+      limits: () => defaultLimits(new Date()),
+      logger: log,
+      metrics: createIngestMetrics(metrics),
+    },
+    { topic: config.KAFKA_EVENTS_TOPIC, groupId: config.KAFKA_CONSUMER_GROUP },
+  )
+  let joined = false
+  running.consumer.on(running.consumer.events.GROUP_JOIN, () => (joined = true))
+  http.addReadinessCheck('ingest', async () => joined)
+  return {
+    name: 'ingest',
+    async stop() {
+      await running.stop()
+      await deadLetters.disconnect()
+      await connection.close()
+    },
+  }
+}

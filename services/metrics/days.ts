@@ -1,0 +1,75 @@
+/**
+ * Calendar days (`YYYY-MM-DD`, in an org's timezone) and the arithmetic the metrics need on them.
+ * Pure functions: dates are handled as UTC calendar dates, never as instants.
+ */
+
+const DAY_MS = 86_400_000
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/
+
+/** A day or range that is not a valid calendar date; expected bad input, not a fault. */
+export class DayError extends Error {
+  readonly code = 'DAY_INVALID'
+}
+
+/** True for a real calendar date `YYYY-MM-DD` that ClickHouse's `Date` can hold (1970..2149). */
+export function isDay(value: string): boolean {
+  const m = DAY.exec(value)
+  if (!m) return false
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))
+  return new Date(t).toISOString().slice(0, 10) === value && value >= '1970-01-01' && value <= '2149-06-05'
+}
+
+/** Throws a DayError naming `what` unless `value` is a valid day. */
+export function assertDay(value: string, what: string): void {
+  if (!isDay(value)) throw new DayError(`${what}: must be a calendar date YYYY-MM-DD between 1970-01-01 and 2149-06-05 (got ${JSON.stringify(value)})`)
+}
+
+/** `day` shifted by `n` days. */
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10)
+}
+
+/** Every day from `from` to `to`, inclusive, in order. */
+export function daysBetween(from: string, to: string): string[] {
+  const out: string[] = []
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d)
+  return out
+}
+
+/**
+ * Instants (UTC, ClickHouse DateTime64 text) that contain every instant of the given days in any
+ * timezone: a local day lies within [its date 00:00 UTC - 14 h, its date 24:00 UTC + 12 h], so a day
+ * of margin on each side is enough. Used only to prune partitions; the exact filter is by day.
+ */
+export function instantBounds(days: readonly string[]): { lo: string; hi: string } {
+  const sorted = [...days].sort()
+  const first = sorted[0]
+  const last = sorted[sorted.length - 1]
+  if (first === undefined || last === undefined) throw new DayError('instantBounds: no days')
+  return { lo: `${addDays(first, -1)} 00:00:00.000`, hi: `${addDays(last, 2)} 00:00:00.000` }
+}
+
+/** Distinct valid days, sorted; throws a DayError on the first invalid one. */
+export function normalizeDays(days: readonly string[]): string[] {
+  for (const d of days) assertDay(d, 'days')
+  return [...new Set(days)].sort()
+}
+
+/**
+ * Splits sorted distinct days into runs of consecutive days of at most `max` days each, so that each
+ * query of a recomputation reads a compact time span.
+ */
+export function dayRuns(sortedDays: readonly string[], max: number): string[][] {
+  const runs: string[][] = []
+  let run: string[] = []
+  for (const day of sortedDays) {
+    const previous = run[run.length - 1]
+    if (previous !== undefined && (addDays(previous, 1) !== day || run.length >= max)) {
+      runs.push(run)
+      run = []
+    }
+    run.push(day)
+  }
+  if (run.length > 0) runs.push(run)
+  return runs
+}

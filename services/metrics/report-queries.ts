@@ -1,0 +1,304 @@
+/**
+ * The reports of METRICS.md, two ways that must give the same rows:
+ * - `runReport` reads the metric projections (`projection-activities.ts`): per-day states merged
+ *   over the range, plus what is resolved at the end of the range (the org chart, the quotas and
+ *   goals that overlap the range, the deals' contacts up to the end). Fast on any range.
+ * - `runReportFromEvents` computes everything from the event store: the reference definition.
+ *
+ * Both aggregate the facts of `metric-facts.ts` and share the final assembly below, which takes
+ * these inputs: `chart` (org chart at the last instant of `to`), `exp` (quotas and goals set by the
+ * end of the range whose period overlaps it), `mfa` / `rfa` (manager / rep facts summed over the
+ * range, with `multi`, the deals whose activities have 3 or more distinct contacts by the end).
+ */
+import { TupleParam } from '@clickhouse/client'
+import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
+import { assertDay, DayError, daysBetween, instantBounds } from './days.ts'
+import { factCtes, METRICS_DEFINITION_VERSION } from './metric-facts.ts'
+import { getOrgSettings } from './org-settings.ts'
+import {
+  buildManagerReport,
+  buildRepReport,
+  REPORT_NAMES,
+  type ManagerParts,
+  type RepParts,
+  type ReportName,
+  type ReportParams,
+  type ReportRow,
+} from './report-definitions.ts'
+import { sql, type SqlFragment } from './sql.ts'
+
+export { REPORT_COLUMNS, REPORT_NAMES } from './report-definitions.ts'
+export type { ReportName, ReportParams, ReportRow } from './report-definitions.ts'
+
+/** Longest range a report accepts (about ten years). */
+export const MAX_RANGE_DAYS = 3700
+
+/** Report parameters that cannot be run; expected bad input, not a fault. */
+export class ReportParamsError extends Error {
+  readonly code = 'REPORT_PARAMS_INVALID'
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared assembly
+
+// Each input is read once (ClickHouse evaluates a CTE at every reference): managers and their
+// teams at the end of the range come from one pass over `chart`, where each user yields
+// (m = itself) if a manager and (m = its manager, rep = itself) if an active rep.
+const MANAGER_SELECT = sql`
+  SELECT t.m AS manager_id,
+         f.deals_active AS deals_active, f.deals_intervened AS deals_intervened, f.takeovers AS takeovers,
+         f.team_wins AS team_wins, f.rep_closed_wins AS rep_closed_wins,
+         t.team_size AS team_size, t.reps_with_quota AS reps_with_quota, f.goals_set AS goals_set,
+         t.reps_with_goals AS reps_with_goals,
+         f.rep_messages AS rep_messages, f.replied_within_24h AS replied_within_24h, f.unanswered AS unanswered,
+         f.reply_quantiles AS reply_quantiles, f.one_on_ones AS one_on_ones,
+         arrayCount(x -> has(f.one_on_one_people, x), t.team) AS reps_with_one_on_one,
+         f.lunches AS lunches, f.recognitions AS recognitions
+  FROM (
+    SELECT p.m AS m, groupArrayIf(p.rep, p.rep != '') AS team, length(team) AS team_size,
+           countIf(p.rep != '' AND e.has_quota = 1) AS reps_with_quota,
+           countIf(p.rep != '' AND has(e.goal_setters, p.m)) AS reps_with_goals
+    FROM (
+      SELECT pair.1 AS m, pair.2 AS rep
+      FROM chart
+      ARRAY JOIN arrayFilter(x -> x.1 != '', [
+        if(role = 'manager', (user_id, ''), ('', '')),
+        if(role = 'rep' AND active = 1, (manager_id, user_id), ('', ''))]) AS pair
+    ) AS p
+    LEFT JOIN (
+      SELECT user_id, toUInt8(countIf(kind = 'quota') > 0) AS has_quota, groupUniqArrayIf(set_by, kind = 'goal') AS goal_setters
+      FROM exp
+      GROUP BY user_id
+    ) AS e ON e.user_id = p.rep
+    GROUP BY p.m
+    HAVING countIf(p.rep = '') > 0
+  ) AS t
+  LEFT JOIN mfa AS f ON f.m = t.m
+  ORDER BY manager_id`
+
+const REP_SELECT = sql`
+  SELECT c.user_id AS rep_id, c.manager_id AS manager_id,
+         f.opportunities_created AS opportunities_created, f.pipeline_created_amount AS pipeline_created_amount,
+         f.opportunities_qualified AS opportunities_qualified, f.wins AS wins, f.losses AS losses,
+         f.won_amount AS won_amount, f.activities AS activities, f.calls AS calls, f.emails AS emails,
+         f.meetings AS meetings, f.accounts_engaged AS accounts_engaged, f.contacts_engaged AS contacts_engaged,
+         f.worked AS deals_worked, f.multithreaded AS multithreaded_deals
+  FROM (SELECT user_id, manager_id FROM chart WHERE role = 'rep') AS c
+  LEFT JOIN rfa AS f ON f.r = c.user_id
+  ORDER BY rep_id`
+
+// ---------------------------------------------------------------------------------------------
+// Reference: straight from the event store
+
+/** Org chart at the last instant of `to`: per user, the latest upsert of a day <= `to`. */
+const CHART_FROM_EVENTS = sql`
+  chart AS (
+    SELECT user_id, v.1 AS role, v.2 AS manager_id, v.3 AS active
+    FROM (
+      SELECT user_id, argMax(tuple(role, manager_id, active), (occurred_at, event_id)) AS v
+      FROM {db:Identifier}.events
+      WHERE org_id = {org:String} AND type = 'user.upserted'
+        AND occurred_at < {hi:DateTime64(3, 'UTC')} AND toDate(occurred_at, {tz:String}) <= {to:Date}
+      GROUP BY user_id
+    )
+  )`
+
+const EXPECTATIONS_FROM_EVENTS = sql`
+  exp AS (
+    SELECT if(type = 'quota.set', 'quota', 'goal') AS kind, user_id, set_by
+    FROM {db:Identifier}.events
+    WHERE org_id = {org:String} AND type IN ('quota.set', 'goal.set')
+      AND occurred_at < {hi:DateTime64(3, 'UTC')} AND toDate(occurred_at, {tz:String}) <= {to:Date}
+      AND period_start <= {to:Date} AND period_end >= {from:Date}
+  )`
+
+const MANAGER_REPORT_FROM_EVENTS = sql`
+  WITH ${factCtes()},
+  mfa AS (
+    SELECT m,
+           uniqExactIf(opp, opp != '') AS deals_active,
+           uniqExactIf(opp, intervention = 1) AS deals_intervened,
+           uniqExactIf(opp, takeover = 1) AS takeovers,
+           sum(won) AS team_wins, sum(rep_won) AS rep_closed_wins, sum(goal) AS goals_set,
+           sum(msg) AS rep_messages, sum(within_24h) AS replied_within_24h, sum(no_reply) AS unanswered,
+           quantilesExactIf(0.5, 0.9)(assumeNotNull(reply_minutes), reply_minutes IS NOT NULL) AS reply_quantiles,
+           sum(one_on_one) AS one_on_ones, groupUniqArrayArray(people) AS one_on_one_people,
+           sum(lunch) AS lunches, sum(recognition) AS recognitions
+    FROM mf
+    GROUP BY m
+  ),
+  ${CHART_FROM_EVENTS},
+  ${EXPECTATIONS_FROM_EVENTS}
+  ${MANAGER_SELECT}`
+
+const REP_REPORT_FROM_EVENTS = sql`
+  WITH ${factCtes()},
+  rfa AS (
+    SELECT r,
+           sum(created) AS opportunities_created, sumMap(pipeline) AS pipeline_created_amount,
+           sum(qualified) AS opportunities_qualified, sum(win) AS wins, sum(loss) AS losses,
+           sumMap(won_map) AS won_amount, sum(activity) AS activities, sum(call) AS calls,
+           sum(email) AS emails, sum(meeting) AS meetings,
+           uniqExactIf(account, account != '') AS accounts_engaged, uniqExactArray(contacts) AS contacts_engaged,
+           uniqExactIf(opp, opp != '') AS worked,
+           uniqExactIf(opp, opp != '' AND opp IN (SELECT id FROM multi)) AS multithreaded
+    FROM rf
+    GROUP BY r
+  ),
+  -- Deals whose activities, by anyone, have 3 or more distinct contacts up to the end of the range.
+  multi AS (
+    SELECT opportunity_id AS id
+    FROM {db:Identifier}.events
+    WHERE org_id = {org:String} AND type = 'activity.logged' AND opportunity_id != ''
+      AND occurred_at < {hi:DateTime64(3, 'UTC')} AND toDate(occurred_at, {tz:String}) <= {to:Date}
+    GROUP BY opportunity_id
+    HAVING uniqExactArray(contact_ids) >= 3
+  ),
+  ${CHART_FROM_EVENTS}
+  ${REP_SELECT}`
+
+// ---------------------------------------------------------------------------------------------
+// Fast: from the projections
+
+/**
+ * The generation of each day that readers see: the latest marker's, if it was computed with the
+ * org's current timezone and the current definitions (see migration 0002, `metric_days`). Read
+ * once per report and passed to the report query as `visible`: inlined, ClickHouse would read
+ * the markers again for every table the report reads.
+ */
+export const VISIBLE_GENERATIONS = sql`
+  SELECT toString(day) AS day, toString(latest.1) AS generation
+  FROM (
+    SELECT day, argMax(tuple(generation, timezone, definition_version), (computed_at, generation)) AS latest
+    FROM {db:Identifier}.metric_days
+    WHERE org_id = {org:String} AND day <= {to:Date}
+    GROUP BY day
+  )
+  WHERE latest.2 = {tz:String} AND latest.3 = {version:UInt16}`
+
+const VISIBLE = sql`(day, generation) IN (SELECT v.1, v.2 FROM (SELECT arrayJoin({visible:Array(Tuple(Date, UUID))}) AS v))`
+
+const CHART_FROM_PROJECTION = sql`
+  chart AS (
+    SELECT user_id, v.1 AS role, v.2 AS manager_id, v.3 AS active
+    FROM (
+      SELECT user_id, argMax(tuple(role, manager_id, active), (occurred_at, event_id)) AS v
+      FROM {db:Identifier}.metric_user_versions
+      WHERE org_id = {org:String} AND day <= {to:Date} AND ${VISIBLE}
+      GROUP BY user_id
+    )
+  )`
+
+const MANAGER_REPORT_FROM_PROJECTION = sql`
+  WITH
+  mfa AS (
+    SELECT manager_id AS m,
+           uniqExactArray(deals_active) AS deals_active,
+           uniqExactArray(deals_intervened) AS deals_intervened,
+           uniqExactArray(takeovers) AS takeovers,
+           sum(team_wins) AS team_wins, sum(rep_closed_wins) AS rep_closed_wins, sum(goals_set) AS goals_set,
+           sum(rep_messages) AS rep_messages, sum(replied_within_24h) AS replied_within_24h,
+           sum(unanswered) AS unanswered,
+           quantilesExactArray(0.5, 0.9)(reply_minutes) AS reply_quantiles,
+           sum(one_on_ones) AS one_on_ones, groupUniqArrayArray(one_on_one_people) AS one_on_one_people,
+           sum(lunches) AS lunches, sum(recognitions) AS recognitions
+    FROM {db:Identifier}.metric_manager_daily
+    WHERE org_id = {org:String} AND day >= {from:Date} AND day <= {to:Date} AND ${VISIBLE}
+    GROUP BY m
+  ),
+  ${CHART_FROM_PROJECTION},
+  exp AS (
+    SELECT kind, user_id, set_by
+    FROM {db:Identifier}.metric_expectations
+    WHERE org_id = {org:String} AND day <= {to:Date} AND ${VISIBLE}
+      AND period_start <= {to:Date} AND period_end >= {from:Date}
+  )
+  ${MANAGER_SELECT}`
+
+// Deals are 128-bit ids here (see migration 0002). One pass over the range's rep facts: a deal
+// worked is multithreaded if it became so on a day up to the end of the range.
+const REP_REPORT_FROM_PROJECTION = sql`
+  WITH
+  multi AS (
+    SELECT deal_id128 AS id
+    FROM {db:Identifier}.metric_multithreaded_deals
+    WHERE org_id = {org:String} AND day <= {to:Date} AND ${VISIBLE}
+  ),
+  rfa AS (
+    SELECT rep_id AS r,
+           sum(opportunities_created) AS opportunities_created,
+           sumMap(pipeline_created_amount) AS pipeline_created_amount,
+           sum(opportunities_qualified) AS opportunities_qualified, sum(wins) AS wins, sum(losses) AS losses,
+           sumMap(won_amount) AS won_amount, sum(activities) AS activities, sum(calls) AS calls,
+           sum(emails) AS emails, sum(meetings) AS meetings,
+           uniqExactArray(accounts_engaged) AS accounts_engaged,
+           uniqExactArray(contacts_engaged) AS contacts_engaged,
+           uniqExactArray(deals_worked) AS worked,
+           uniqExactArray(arrayFilter(d -> d IN (SELECT id FROM multi), deals_worked)) AS multithreaded
+    FROM {db:Identifier}.metric_rep_daily
+    WHERE org_id = {org:String} AND day >= {from:Date} AND day <= {to:Date} AND ${VISIBLE}
+    GROUP BY r
+  ),
+  ${CHART_FROM_PROJECTION}
+  ${REP_SELECT}`
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A report from the metric projections: rows exactly as METRICS.md "Reports" (one per manager,
+ * resp. rep, at the end of the range; keys the report's columns in order; sorted by id). Days not
+ * yet projected (no `recomputeDays` under the org's current timezone) count as empty.
+ */
+export async function runReport(ch: ClickHouse, name: ReportName, params: ReportParams): Promise<ReportRow[]> {
+  return run(ch, name, params, name === 'rep-volume' ? REP_REPORT_FROM_PROJECTION : MANAGER_REPORT_FROM_PROJECTION, true)
+}
+
+/** The same report computed directly from the event store: the reference definition. */
+export async function runReportFromEvents(ch: ClickHouse, name: ReportName, params: ReportParams): Promise<ReportRow[]> {
+  return run(ch, name, params, name === 'rep-volume' ? REP_REPORT_FROM_EVENTS : MANAGER_REPORT_FROM_EVENTS, false)
+}
+
+/** Checks report parameters; throws a ReportParamsError naming the bad one. */
+export function validateReportParams(name: string, params: ReportParams): asserts name is ReportName {
+  if (!(REPORT_NAMES as readonly string[]).includes(name)) {
+    throw new ReportParamsError(`report: must be one of ${REPORT_NAMES.join(', ')} (got ${JSON.stringify(name)})`)
+  }
+  if (typeof params.org !== 'string' || params.org.length === 0) {
+    throw new ReportParamsError(`org: must be a non-empty string (got ${JSON.stringify(params.org)})`)
+  }
+  try {
+    assertDay(params.from, 'from')
+    assertDay(params.to, 'to')
+  } catch (error) {
+    if (error instanceof DayError) throw new ReportParamsError(error.message)
+    throw error
+  }
+  if (params.from > params.to) throw new ReportParamsError(`from: must not be after to (got ${params.from} > ${params.to})`)
+  if (daysBetween(params.from, params.to).length > MAX_RANGE_DAYS) {
+    throw new ReportParamsError(`to: a range covers at most ${MAX_RANGE_DAYS} days (got ${params.from}..${params.to})`)
+  }
+}
+
+async function run(ch: ClickHouse, name: ReportName, params: ReportParams, query: SqlFragment, projected: boolean): Promise<ReportRow[]> {
+  validateReportParams(name, params)
+  const settings = await getOrgSettings(ch, params.org)
+  const days = daysBetween(params.from, params.to)
+  const queryParams: Record<string, unknown> = {
+    db: ch.database,
+    org: params.org,
+    tz: settings.timezone,
+    currency: settings.defaultCurrency,
+    from: params.from,
+    to: params.to,
+    version: METRICS_DEFINITION_VERSION,
+  }
+  if (projected) {
+    const visible = await ch.client.query({ query: VISIBLE_GENERATIONS.text, query_params: queryParams, format: 'JSONEachRow' })
+    queryParams.visible = (await visible.json<{ day: string; generation: string }>()).map((v) => new TupleParam([v.day, v.generation]))
+  } else {
+    Object.assign(queryParams, { days, ...instantBounds(days) })
+  }
+  const result = await ch.client.query({ query: query.text, query_params: queryParams, format: 'JSONEachRow' })
+  if (name === 'rep-volume') return buildRepReport(await result.json<RepParts>())
+  return buildManagerReport(name, await result.json<ManagerParts>())
+}

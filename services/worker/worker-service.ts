@@ -1,0 +1,35 @@
+/**
+ * The Temporal worker: runs the workflows of `workflows/` and the metric projection activities,
+ * which run ClickHouse SQL. Temporal decides when and what to compute; ClickHouse computes.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker'
+import { fileURLToPath } from 'node:url'
+import { createProjectionActivities } from '../metrics/projection-activities.ts'
+import type { ServiceStarter } from '../runtime/service-host.ts'
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url))
+
+export const startWorker: ServiceStarter = async ({ config, clickhouse, logger }) => {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS })
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createProjectionActivities({ ch: clickhouse }),
+    // Two cores: more concurrent recomputations would only queue inside ClickHouse.
+    maxConcurrentActivityTaskExecutions: 2,
+  })
+  const running = worker.run().catch((error: unknown) => {
+    logger.error({ err: error }, 'temporal worker stopped with an error')
+  })
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'temporal worker polling')
+  return {
+    name: 'worker',
+    async stop() {
+      worker.shutdown()
+      await running
+      await connection.close()
+    },
+  }
+}

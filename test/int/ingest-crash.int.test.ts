@@ -1,0 +1,94 @@
+// Fault: the ingest process is killed with SIGKILL right after ClickHouse acknowledged a batch and
+// before its offsets were committed, three times, then restarted. Nothing is lost and nothing is
+// stored twice (physical rows, before any merge).
+import os from 'node:os'
+import path from 'node:path'
+import { Kafka, logLevel } from 'kafkajs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
+import { createEventProducer } from '../../services/kafka/event-producer.ts'
+import { dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
+import { config, uniqueName } from '../support/env.ts'
+import { checksumOf, storeSummary, streamWithDuplicates, waitUntil } from '../support/ingest-harness.ts'
+import { freePort, spawnDugout, type DugoutProcess } from '../support/processes.ts'
+
+const kafka = new Kafka({ brokers: config.KAFKA_BROKERS, clientId: 'crash-test', logLevel: logLevel.NOTHING })
+const admin = kafka.admin()
+const children: DugoutProcess[] = []
+afterAll(async () => {
+  for (const child of children) if (child.child.exitCode === null) child.child.kill('SIGKILL')
+  await admin.disconnect()
+})
+
+describe('ingest killed between insert and commit', () => {
+  it('loses nothing and stores nothing twice', async () => {
+    const org = uniqueName('crash').toLowerCase()
+    const env = {
+      LOG_LEVEL: 'debug',
+      KAFKA_EVENTS_TOPIC: uniqueName('crash.events'),
+      KAFKA_DLQ_TOPIC: uniqueName('crash.dlq'),
+      KAFKA_CONSUMER_GROUP: uniqueName('crash-group'),
+      KAFKA_PARTITIONS: '3',
+      TEMPORAL_TASK_QUEUE: uniqueName('crash-queue'),
+      CHDB_PATH: path.join(os.tmpdir(), uniqueName('crash-chdb')),
+    }
+    const topicConfig = { ...config, ...env, KAFKA_PARTITIONS: 3 }
+    await ensureTopics(kafka, dugoutTopics(topicConfig))
+    const producer = await createEventProducer(kafka, topicConfig)
+    const { unique, messages } = streamWithDuplicates(org, 40_000, 11)
+    // Small produce batches make many small fetch batches, so several kills land mid-stream.
+    for (let i = 0; i < messages.length; i += 500) await producer.send(messages.slice(i, i + 500))
+    await producer.disconnect()
+
+    const run = async () =>
+      spawnDugout(['run', '--only', 'ingest'], { ...env, DUGOUT_HTTP_PORT: String(await freePort()) })
+    let kills = 0
+    for (; kills < 3; kills++) {
+      const ingest = await run()
+      await waitUntil(
+        'a batch stored and not yet committed',
+        async () => {
+          if (ingest.child.exitCode !== null) throw new Error(`ingest exited with ${ingest.child.exitCode}`)
+          return ingest.output().includes('batch stored, not yet committed') ? true : undefined
+        },
+        60_000,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; ingest printed:\n${ingest.output().slice(-3000)}`)
+      })
+      ingest.child.kill('SIGKILL')
+      await ingest.exited
+    }
+
+    const ingest = await run()
+    await admin.connect()
+    await waitUntil(
+      'every offset committed',
+      async () => {
+        const [ends, committed] = await Promise.all([
+          admin.fetchTopicOffsets(env.KAFKA_EVENTS_TOPIC),
+          admin.fetchOffsets({ groupId: env.KAFKA_CONSUMER_GROUP, topics: [env.KAFKA_EVENTS_TOPIC] }),
+        ])
+        const done = ends.every((end) => {
+          const c = committed[0]!.partitions.find((p) => p.partition === end.partition)
+          return c !== undefined && c.offset === end.high
+        })
+        return done ? true : undefined
+      },
+      180_000,
+    )
+    ingest.child.kill('SIGTERM')
+    expect(await ingest.exited).toBe(0)
+
+    // The killed processes are gone: the engine's data folder is ours to read now.
+    const ch = createClickHouse({ ...config, CHDB_PATH: env.CHDB_PATH })
+    try {
+      const summary = await storeSummary(ch, org)
+      expect(kills).toBe(3)
+      expect(summary.rows).toBe(unique.length)
+      expect(summary.unique_ids).toBe(unique.length)
+      expect(summary.checksum).toBe(checksumOf(unique))
+    } finally {
+      await ch.close()
+    }
+  })
+})

@@ -1,0 +1,121 @@
+// Ingest stores every valid event exactly once, whatever the duplication and order, sends every
+// invalid one to the dead-letter topic with its reason, and signals Temporal once per batch per
+// org. Real Kafka, real ClickHouse engine (chDB), real Temporal server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CrmEvent } from '../../schemas/events.schema.ts'
+import { orgMetricsWorkflowId } from '../../workflows/org-metrics-workflow.ts'
+import { testClickHouse, uniqueName } from '../support/env.ts'
+import {
+  checksumOf,
+  ingestHarness,
+  readTopic,
+  storeSummary,
+  waitUntil,
+  type IngestHarness,
+} from '../support/ingest-harness.ts'
+import { activityEvent, prng, shuffle } from '../support/synthetic-events.ts'
+
+const ch = testClickHouse('ingest')
+let harness: IngestHarness
+
+beforeAll(async () => {
+  harness = await ingestHarness(ch, 'ingest')
+})
+afterAll(async () => {
+  await harness.close()
+  await ch.close()
+})
+
+const storeSummaryOf = (org: string) => storeSummary(ch, org)
+
+describe('ingest', () => {
+  it('stores exactly the unique valid events of a shuffled stream with 5% duplicates and 1% invalid', async () => {
+    const org = uniqueName('org').toLowerCase()
+    const total = Number(process.env.INGEST_TEST_EVENTS ?? 200_000)
+    const random = prng(42)
+    const unique = Array.from({ length: Math.round(total * 0.94) }, (_, i) => activityEvent(org, i, random))
+    const duplicates = Array.from(
+      { length: Math.round(total * 0.05) },
+      () => unique[Math.floor(random() * unique.length)]!,
+    )
+    const invalid = Array.from({ length: total - unique.length - duplicates.length }, (_, i) =>
+      i % 2 === 0
+        ? JSON.stringify({ ...activityEvent(org, 10_000_000 + i, random), type: 'activity.deleted' })
+        : `{"event_id":"broken-${i}","org_id":"${org}"`,
+    )
+    const stream = shuffle(
+      [...unique.map((e) => JSON.stringify(e)), ...duplicates.map((e) => JSON.stringify(e)), ...invalid],
+      random,
+    )
+    for (let i = 0; i < stream.length; i += 5000) {
+      await harness.producer.send(stream.slice(i, i + 5000).map((value) => ({ orgId: org, value })))
+    }
+    const ingest = await harness.start()
+    const summary = await waitUntil(
+      'all unique events stored',
+      async () => {
+        const s = await storeSummaryOf(org)
+        return s.unique_ids >= unique.length ? s : undefined
+      },
+      300_000,
+    )
+    expect(summary.rows).toBe(unique.length)
+    expect(summary.unique_ids).toBe(unique.length)
+    expect(summary.checksum).toBe(checksumOf(unique))
+
+    const letters = await readTopic(harness.kafka, harness.dlqTopic, invalid.length)
+    expect(letters).toHaveLength(invalid.length)
+    expect(new Set(letters.map((l) => l.value.toString()))).toEqual(new Set(invalid))
+    for (const letter of letters) {
+      expect(letter.headers['dugout-reason']).toMatch(/^(type|\(root\))/)
+      expect(letter.headers['dugout-origin-topic']).toBe(harness.topic)
+      expect(Number(letter.headers['dugout-origin-offset'])).toBeGreaterThanOrEqual(0)
+    }
+    await ingest.stop()
+  })
+
+  it('keeps the first body of an event_id and dead-letters a conflicting one', async () => {
+    const org = uniqueName('conflict').toLowerCase()
+    const first = activityEvent(org, 1, prng(7))
+    const second = { ...first, payload: { ...first.payload, duration_seconds: 1 } } as CrmEvent
+    await harness.producer.send([{ orgId: org, value: JSON.stringify(first) }])
+    const ingest = await harness.start()
+    await waitUntil('first stored', async () => ((await storeSummaryOf(org)).rows === 1 ? true : undefined))
+    await harness.producer.send([
+      { orgId: org, value: JSON.stringify(second) },
+      { orgId: org, value: JSON.stringify(first) },
+    ])
+    const letters = await readTopic(harness.kafka, harness.dlqTopic, 1)
+    const conflict = letters.find((l) => l.headers['dugout-event-id'] === first.event_id)
+    expect(conflict?.headers['dugout-rule']).toBe('conflict')
+    expect(JSON.parse(conflict!.value.toString())).toEqual(second)
+    const summary = await storeSummaryOf(org)
+    expect(summary.rows).toBe(1)
+    expect(summary.checksum).toBe(checksumOf([first]))
+    await ingest.stop()
+  })
+
+  it('signals the org metrics workflow once per batch with the days the batch touched', async () => {
+    const org = uniqueName('signal').toLowerCase()
+    const events = [
+      { ...activityEvent(org, 1, prng(1)), occurred_at: '2026-03-02T10:00:00Z' },
+      { ...activityEvent(org, 2, prng(2)), occurred_at: '2026-03-02T11:00:00Z' },
+      { ...activityEvent(org, 3, prng(3)), occurred_at: '2026-03-05T23:59:00Z' },
+    ] as CrmEvent[]
+    await harness.producer.send(events.map((e) => ({ orgId: org, value: JSON.stringify(e) })))
+    const ingest = await harness.start()
+    const handle = harness.temporal.workflow.getHandle(orgMetricsWorkflowId(org))
+    const signals = await waitUntil('the signal', async () => {
+      const history = await handle.fetchHistory()
+      const received = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes)
+      return received.length > 0 ? received : undefined
+    })
+    const attributes = signals[0]!.workflowExecutionSignaledEventAttributes!
+    expect(attributes.signalName).toBe('eventsIngested')
+    const payload = attributes.input!.payloads![0]!.data!
+    expect(JSON.parse(Buffer.from(payload).toString())).toEqual({ days: ['2026-03-02', '2026-03-05'] })
+    expect(signals).toHaveLength(1)
+    await ingest.stop()
+    await handle.terminate('test over')
+  })
+})

@@ -1,0 +1,503 @@
+// Properties of the metrics on small random orgs (2 managers, 4 reps, a few deals, activities,
+// messages, meetings): the reports do not depend on arrival order, duplication or how the days
+// were recomputed; the projections agree with the reference; additive metrics add up over ranges.
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
+import { migrate } from '../../services/clickhouse/migrations.ts'
+import { addDays } from '../../services/metrics/days.ts'
+import { setOrgSettings } from '../../services/metrics/org-settings.ts'
+import { createProjectionActivities } from '../../services/metrics/projection-activities.ts'
+import {
+  REPORT_NAMES,
+  runReport,
+  runReportFromEvents,
+  type ReportName,
+  type ReportRow,
+} from '../../services/metrics/report-queries.ts'
+import { testClickHouse } from '../support/env.ts'
+import { insertRawEvents, type RawEvent } from '../support/event-store-fixtures.ts'
+
+// ---------------------------------------------------------------------------------------------
+// A random small org
+
+const BASE = Date.parse('2026-03-01T00:00:00Z')
+const WINDOW_DAYS = 9
+/** Event times fall on a 30-minute grid, so that ties, exact 24 h and 168 h delays happen. */
+const SLOT_MS = 30 * 60_000
+const SLOTS = WINDOW_DAYS * 48
+
+const MANAGERS = ['m1', 'm2']
+const REPS = ['r1', 'r2', 'r3', 'r4']
+const USERS = [...MANAGERS, ...REPS, 'x1']
+const DEALS = ['o1', 'o2', 'o3', 'o4']
+const CATEGORIES = ['prospecting', 'qualified', 'proposal', 'negotiation']
+
+interface Draft {
+  type: string
+  slot: number
+  payload: Record<string, unknown>
+}
+
+const slot = fc.integer({ min: 0, max: SLOTS - 1 })
+const user = fc.constantFrom(...USERS)
+const people = fc.subarray(USERS)
+const money = fc.record(
+  { amount: fc.integer({ min: 0, max: 4000 }).map((n) => n / 4), currency: fc.constantFrom('USD', 'EUR') },
+  { requiredKeys: [] },
+)
+
+const upsert = (user_id: string, role: string, manager_id: string | null, active: boolean) => ({
+  user_id,
+  display_name: user_id,
+  role,
+  manager_id,
+  active,
+})
+
+const orgChart: fc.Arbitrary<Draft[]> = fc
+  .tuple(
+    fc.array(fc.constantFrom('m1', 'm2'), { minLength: 4, maxLength: 4 }),
+    fc.array(
+      fc.record({
+        slot,
+        rep: fc.constantFrom(...REPS),
+        manager: fc.constantFrom('m1', 'm2', null),
+        active: fc.boolean(),
+      }),
+      { maxLength: 3 },
+    ),
+  )
+  .map(([managers, moves]) => [
+    ...MANAGERS.map((m) => ({ type: 'user.upserted', slot: -48, payload: upsert(m, 'manager', null, true) })),
+    { type: 'user.upserted', slot: -48, payload: upsert('x1', 'executive', null, true) },
+    ...REPS.map((r, i) => ({ type: 'user.upserted', slot: -48, payload: upsert(r, 'rep', managers[i] ?? 'm1', true) })),
+    ...moves.map((m) => ({ type: 'user.upserted', slot: m.slot, payload: upsert(m.rep, 'rep', m.manager, m.active) })),
+  ])
+
+const dealEvent = (opportunity_id: string): fc.Arbitrary<Draft> =>
+  fc.oneof(
+    fc.record({ slot, to: fc.constantFrom(...CATEGORIES), by: user }).map((e) => ({
+      type: 'opportunity.stage_changed',
+      slot: e.slot,
+      payload: { opportunity_id, from_stage: null, to_stage: e.to, to_category: e.to, changed_by: e.by },
+    })),
+    fc.record({ slot, by: user }).map((e) => ({
+      type: 'opportunity.updated',
+      slot: e.slot,
+      payload: { opportunity_id, changed_by: e.by, fields: ['amount'] },
+    })),
+    fc.record({ slot, from: user, to: user, by: user }).map((e) => ({
+      type: 'opportunity.owner_changed',
+      slot: e.slot,
+      payload: { opportunity_id, from_owner: e.from, to_owner: e.to, changed_by: e.by },
+    })),
+    fc.record({ slot, outcome: fc.constantFrom('won', 'lost'), by: user, money }).map((e) => ({
+      type: 'opportunity.closed',
+      slot: e.slot,
+      payload: { opportunity_id, outcome: e.outcome, closed_by: e.by, ...e.money },
+    })),
+  )
+
+const deal = (opportunity_id: string): fc.Arbitrary<Draft[]> =>
+  fc
+    .tuple(
+      fc.record({
+        slot,
+        owner: fc.constantFrom(...REPS, ...REPS, 'm1'),
+        account: fc.constantFrom('a1', 'a2', 'a3'),
+        category: fc.constantFrom(...CATEGORIES),
+        money,
+      }),
+      fc.array(dealEvent(opportunity_id), { maxLength: 4 }),
+    )
+    .map(([c, rest]) => [
+      {
+        type: 'opportunity.created',
+        slot: c.slot,
+        payload: {
+          opportunity_id,
+          account_id: c.account,
+          owner_id: c.owner,
+          stage: c.category,
+          stage_category: c.category,
+          ...c.money,
+        },
+      },
+      ...rest,
+    ])
+
+const activity: fc.Arbitrary<Draft> = fc
+  .record({
+    slot,
+    kind: fc.constantFrom('call', 'email', 'meeting', 'task', 'note'),
+    owner: user,
+    participants: people,
+    contacts: fc.subarray(['c1', 'c2', 'c3', 'c4', 'c5']),
+    deal: fc.option(fc.constantFrom(...DEALS)),
+    account: fc.option(fc.constantFrom('a1', 'a2', 'a9')),
+  })
+  .map((a) => ({
+    type: 'activity.logged',
+    slot: a.slot,
+    payload: {
+      activity_id: `act-${a.slot}`,
+      kind: a.kind,
+      owner_id: a.owner,
+      participant_ids: a.participants.filter((p) => p !== a.owner),
+      contact_ids: a.contacts,
+      ...(a.deal ? { opportunity_id: a.deal } : {}),
+      ...(a.account ? { account_id: a.account } : {}),
+    },
+  }))
+
+// Rep messages to managers, most of them replied after a delay from 0 (same instant: no reply)
+// to 180 h, with exactly 24 h and 168 h often; plus stray messages.
+const conversation: fc.Arbitrary<Draft[]> = fc
+  .record({
+    slot,
+    thread: fc.constantFrom('t1', 't2', 't3'),
+    rep: fc.constantFrom(...REPS),
+    to: fc.subarray(MANAGERS, { minLength: 1 }),
+    reply: fc.option(
+      fc.record({
+        by: fc.constantFrom(...MANAGERS),
+        after: fc.oneof(fc.constantFrom(0, 48, 336, 337), fc.integer({ min: 1, max: 360 })),
+      }),
+      { freq: 4 },
+    ),
+  })
+  .map((c) => [
+    {
+      type: 'message.sent',
+      slot: c.slot,
+      payload: {
+        message_id: `q-${c.slot}`,
+        thread_id: c.thread,
+        sender_id: c.rep,
+        recipient_ids: c.to,
+        channel: 'chat',
+      },
+    },
+    ...(c.reply
+      ? [
+          {
+            type: 'message.sent',
+            slot: c.slot + c.reply.after,
+            payload: {
+              message_id: `a-${c.slot}`,
+              thread_id: c.thread,
+              sender_id: c.reply.by,
+              recipient_ids: [c.rep],
+              channel: 'chat',
+            },
+          },
+        ]
+      : []),
+  ])
+const strayMessage: fc.Arbitrary<Draft> = fc
+  .record({
+    slot,
+    thread: fc.constantFrom('t1', 't2', 't3'),
+    sender: user,
+    recipients: fc.subarray(USERS, { minLength: 1 }),
+  })
+  .map((m) => ({
+    type: 'message.sent',
+    slot: m.slot,
+    payload: {
+      message_id: `s-${m.slot}`,
+      thread_id: m.thread,
+      sender_id: m.sender,
+      recipient_ids: m.recipients,
+      channel: 'chat',
+    },
+  }))
+
+const meeting: fc.Arbitrary<Draft> = fc
+  .record({
+    slot,
+    kind: fc.constantFrom('one_on_one', 'one_on_one', 'lunch', 'team'),
+    organizer: user,
+    attendees: people,
+  })
+  .map((m) => ({
+    type: 'meeting.held',
+    slot: m.slot,
+    payload: {
+      meeting_id: `mt-${m.slot}`,
+      kind: m.kind,
+      organizer_id: m.organizer,
+      attendee_ids: m.attendees.filter((a) => a !== m.organizer),
+      duration_minutes: 30,
+    },
+  }))
+
+const recognition: fc.Arbitrary<Draft> = fc
+  .record({ slot, from: user, to: fc.subarray(USERS, { minLength: 1 }) })
+  .map((r) => ({ type: 'recognition.given', slot: r.slot, payload: { from_id: r.from, to_ids: r.to } }))
+
+const period = fc
+  .tuple(fc.integer({ min: -5, max: WINDOW_DAYS + 3 }), fc.integer({ min: 0, max: 6 }))
+  .map(([start, length]) => ({
+    period_start: addDays('2026-03-01', start),
+    period_end: addDays('2026-03-01', start + length),
+  }))
+const expectation: fc.Arbitrary<Draft> = fc
+  .record({
+    slot,
+    goal: fc.boolean(),
+    rep: fc.constantFrom(...REPS),
+    by: fc.constantFrom('m1', 'm2', 'm1', 'm2', 'x1'),
+    period,
+  })
+  .map((e) => ({
+    type: e.goal ? 'goal.set' : 'quota.set',
+    slot: e.slot,
+    payload: e.goal
+      ? { user_id: e.rep, goal: 'g', target: 3, set_by: e.by, ...e.period }
+      : { user_id: e.rep, amount: 1000, currency: 'USD', set_by: e.by, ...e.period },
+  }))
+
+interface RandomOrg {
+  timezone: string
+  defaultCurrency: string
+  drafts: Draft[]
+}
+
+const randomOrg: fc.Arbitrary<RandomOrg> = fc
+  .record({
+    timezone: fc.constantFrom('UTC', 'Asia/Tokyo', 'America/Los_Angeles', 'Asia/Kolkata'),
+    defaultCurrency: fc.constantFrom('USD', 'EUR'),
+    chart: orgChart,
+    deals: fc.tuple(...DEALS.map(deal)).chain((all) => fc.subarray(all, { minLength: 1 })),
+    activities: fc.array(activity, { maxLength: 10 }),
+    conversations: fc.array(conversation, { maxLength: 6 }),
+    messages: fc.array(strayMessage, { maxLength: 3 }),
+    meetings: fc.array(meeting, { maxLength: 4 }),
+    recognitions: fc.array(recognition, { maxLength: 2 }),
+    expectations: fc.array(expectation, { maxLength: 4 }),
+  })
+  .map((o) => ({
+    timezone: o.timezone,
+    defaultCurrency: o.defaultCurrency,
+    drafts: [
+      ...o.chart,
+      ...o.deals.flat(),
+      ...o.activities,
+      ...o.messages,
+      ...o.meetings,
+      ...o.recognitions,
+      ...o.expectations,
+    ],
+  }))
+
+let orgs = 0
+
+/** The org's events under a fresh org id (ids of events and users are the same in every org). */
+async function newOrg(spec: RandomOrg): Promise<{ org: string; events: RawEvent[] }> {
+  const org = `prop-${process.pid}-${++orgs}`
+  await setOrgSettings(ch, org, { timezone: spec.timezone, defaultCurrency: spec.defaultCurrency })
+  const events = spec.drafts.map((d, i) => ({
+    event_id: `e-${String(i).padStart(3, '0')}`,
+    org_id: org,
+    type: d.type,
+    occurred_at: new Date(BASE + d.slot * SLOT_MS).toISOString(),
+    payload: d.payload,
+  }))
+  return { org, events }
+}
+
+/** The day of an instant in a timezone, `YYYY-MM-DD`. */
+function localDay(instant: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(instant),
+  )
+}
+
+const FULL = { from: '2026-02-27', to: addDays('2026-03-01', WINDOW_DAYS + 1) }
+const range = fc
+  .tuple(fc.integer({ min: -2, max: WINDOW_DAYS + 1 }), fc.integer({ min: 0, max: 5 }))
+  .map(([start, length]) => ({ from: addDays('2026-03-01', start), to: addDays('2026-03-01', start + length) }))
+
+type Report = (
+  ch: ClickHouse,
+  name: ReportName,
+  params: { org: string; from: string; to: string },
+) => Promise<ReportRow[]>
+
+async function allReports(report: Report, org: string, ranges: { from: string; to: string }[]): Promise<unknown[]> {
+  const out: unknown[] = []
+  for (const r of ranges)
+    for (const name of REPORT_NAMES) out.push({ ...r, name, rows: await report(ch, name, { org, ...r }) })
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let ch: ClickHouse
+const projections = () => createProjectionActivities({ ch })
+
+async function projectAll(org: string): Promise<void> {
+  const p = projections()
+  await p.recomputeDays({ org, days: await p.listEventDays({ org }) })
+}
+
+beforeAll(async () => {
+  ch = testClickHouse('metrics_props')
+  await migrate(ch)
+})
+
+afterAll(async () => {
+  await ch?.close()
+})
+
+describe('metric properties', () => {
+  it('the projections equal the reference on random orgs and ranges', async () => {
+    await fc.assert(
+      fc.asyncProperty(randomOrg, range, async (spec, r) => {
+        const { org, events } = await newOrg(spec)
+        await insertRawEvents(ch, events)
+        await projectAll(org)
+        const ranges = [FULL, r]
+        expect(await allReports(runReport, org, ranges)).toEqual(await allReports(runReportFromEvents, org, ranges))
+      }),
+      { numRuns: 15 },
+    )
+  })
+
+  it('events in any order and with any duplication give the same reports', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        randomOrg,
+        fc.infiniteStream(fc.nat()),
+        fc.integer({ min: 1, max: 3 }),
+        range,
+        async (spec, randomness, batches, r) => {
+          const once = await newOrg(spec)
+          await insertRawEvents(ch, once.events)
+          const shuffled = await newOrg(spec)
+          // Every event once or twice, the whole in random order, over several inserts.
+          const delivered = shuffled.events.flatMap((e) => (randomness.next().value % 3 === 0 ? [e, e] : [e]))
+          const order = delivered
+            .map((e) => ({ e, key: randomness.next().value }))
+            .sort((a, b) => a.key - b.key)
+            .map((x) => x.e)
+          const size = Math.ceil(order.length / batches)
+          for (let i = 0; i < order.length; i += size) await insertRawEvents(ch, order.slice(i, i + size))
+          const ranges = [FULL, r]
+          expect(await allReports(runReportFromEvents, shuffled.org, ranges)).toEqual(
+            await allReports(runReportFromEvents, once.org, ranges),
+          )
+          await projectAll(once.org)
+          await projectAll(shuffled.org)
+          expect(await allReports(runReport, shuffled.org, ranges)).toEqual(
+            await allReports(runReport, once.org, ranges),
+          )
+        },
+      ),
+      { numRuns: 10 },
+    )
+  })
+
+  it('recomputing day by day in any order, some days twice, equals recomputing all at once', async () => {
+    await fc.assert(
+      fc.asyncProperty(randomOrg, fc.infiniteStream(fc.nat()), async (spec, randomness) => {
+        const { org, events } = await newOrg(spec)
+        await insertRawEvents(ch, events)
+        const p = projections()
+        const days = await p.listEventDays({ org })
+        const order = [...days, ...days.filter(() => randomness.next().value % 4 === 0)]
+          .map((day) => ({ day, key: randomness.next().value }))
+          .sort((a, b) => a.key - b.key)
+        for (const { day } of order) await p.recomputeDays({ org, days: [day] })
+        const dayByDay = await allReports(runReport, org, [FULL])
+        await p.recomputeDays({ org, days })
+        expect(await allReports(runReport, org, [FULL])).toEqual(dayByDay)
+        expect(dayByDay).toEqual(await allReports(runReportFromEvents, org, [FULL]))
+      }),
+      { numRuns: 10 },
+    )
+  })
+
+  it('events arriving late, by kind, then recomputing their affected days, keep the projections equal to the reference', async () => {
+    // Each kind of event arrives in one batch, the kinds in random order after the org chart
+    // (as when an org is connected): so replies can arrive after the messages they answer, deals
+    // after their activities, and so on, and each widening rule of affectedDays must hold alone.
+    const kind = (e: RawEvent): string => {
+      if (e.type === 'message.sent')
+        return MANAGERS.includes(String(e.payload.sender_id)) ? 'manager-messages' : 'messages'
+      if (e.type === 'opportunity.created' || e.type === 'activity.logged' || e.type === 'user.upserted') return e.type
+      return e.type.startsWith('opportunity.') ? 'opportunity' : 'other'
+    }
+    await fc.assert(
+      fc.asyncProperty(randomOrg, fc.infiniteStream(fc.nat()), async (spec, randomness) => {
+        const { org, events } = await newOrg(spec)
+        const p = projections()
+        const kinds = [...new Set(events.map(kind))]
+          .filter((k) => k !== 'user.upserted')
+          .map((k) => ({ k, key: randomness.next().value }))
+          .sort((a, b) => a.key - b.key)
+          .map((x) => x.k)
+        for (const k of ['user.upserted', ...kinds]) {
+          const batch = events.filter((e) => kind(e) === k)
+          await insertRawEvents(ch, batch)
+          const touched = [...new Set(batch.map((e) => localDay(e.occurred_at, spec.timezone)))]
+          await p.recomputeDays({ org, days: await p.affectedDays({ org, days: touched }) })
+          // After every batch, not only the last: a later batch may reopen a day a rule missed.
+          expect(await allReports(runReport, org, [FULL])).toEqual(await allReports(runReportFromEvents, org, [FULL]))
+        }
+      }),
+      { numRuns: 10 },
+    )
+  })
+
+  it('additive metrics over a range are the sums over two adjacent sub-ranges', async () => {
+    const ADDITIVE: Record<ReportName, string[]> = {
+      'manager-autonomy': ['team_wins', 'rep_closed_wins'],
+      'manager-direction': ['goals_set'],
+      'manager-care': ['rep_messages', 'replied_within_24h', 'unanswered', 'one_on_ones', 'lunches', 'recognitions'],
+      'rep-volume': [
+        'opportunities_created',
+        'opportunities_qualified',
+        'wins',
+        'losses',
+        'activities',
+        'calls',
+        'emails',
+        'meetings',
+      ],
+    }
+    const AMOUNTS = ['pipeline_created_amount', 'won_amount']
+    await fc.assert(
+      fc.asyncProperty(randomOrg, fc.integer({ min: 0, max: WINDOW_DAYS - 1 }), async (spec, split) => {
+        const { org, events } = await newOrg(spec)
+        await insertRawEvents(ch, events)
+        await projectAll(org)
+        const mid = addDays('2026-03-01', split)
+        for (const name of REPORT_NAMES) {
+          const id = name === 'rep-volume' ? 'rep_id' : 'manager_id'
+          const whole = await runReport(ch, name, { org, ...FULL })
+          const first = await runReport(ch, name, { org, from: FULL.from, to: mid })
+          const second = await runReport(ch, name, { org, from: addDays(mid, 1), to: FULL.to })
+          // Roles never change in these orgs: every report has a row for each manager (rep).
+          for (const row of whole) {
+            const a = first.find((x) => x[id] === row[id])
+            const b = second.find((x) => x[id] === row[id])
+            for (const column of ADDITIVE[name]) expect(row[column]).toBe(Number(a?.[column]) + Number(b?.[column]))
+            if (name !== 'rep-volume') continue
+            for (const column of AMOUNTS) {
+              const sum: Record<string, number> = {}
+              for (const part of [a?.[column], b?.[column]] as Record<string, number>[]) {
+                for (const [currency, value] of Object.entries(part)) sum[currency] = (sum[currency] ?? 0) + value
+              }
+              // Quarter units: every partial sum is exact in binary floating point.
+              expect(row[column]).toEqual(sum)
+            }
+          }
+        }
+      }),
+      { numRuns: 10 },
+    )
+  })
+})

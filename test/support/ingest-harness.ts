@@ -1,0 +1,158 @@
+/** An in-process ingest against the real Kafka, ClickHouse (chDB) and Temporal, for tests. */
+import { Client, Connection } from '@temporalio/client'
+import { Kafka, logLevel } from 'kafkajs'
+import { pino } from 'pino'
+import { defaultLimits } from '../../schemas/event-validation.ts'
+import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
+import { migrate } from '../../services/clickhouse/migrations.ts'
+import { createEventProducer, type EventProducer } from '../../services/kafka/event-producer.ts'
+import { dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
+import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
+import { startIngestConsumer, type RunningIngest } from '../../services/ingest/ingest-consumer.ts'
+import { createTemporalNotifier, type MetricsNotifier } from '../../services/ingest/metrics-notifier.ts'
+import type { CrmEvent } from '../../schemas/events.schema.ts'
+import { bodyHash } from '../../services/ingest/event-rows.ts'
+import { config, uniqueName } from './env.ts'
+import { activityEvent, prng, shuffle } from './synthetic-events.ts'
+
+export interface IngestHarness {
+  kafka: Kafka
+  topic: string
+  dlqTopic: string
+  producer: EventProducer
+  temporal: Client
+  taskQueue: string
+  start(options?: { store?: EventStore; notifier?: MetricsNotifier; maxBackoffMs?: number }): Promise<RunningIngest>
+  close(): Promise<void>
+}
+
+export async function ingestHarness(
+  ch: ClickHouse,
+  prefix: string,
+  brokers = config.KAFKA_BROKERS,
+): Promise<IngestHarness> {
+  await migrate(ch)
+  const topic = uniqueName(`${prefix}.events`)
+  const dlqTopic = uniqueName(`${prefix}.dlq`)
+  const kafka = new Kafka({
+    brokers,
+    clientId: prefix,
+    logLevel: logLevel.NOTHING,
+    retry: { initialRetryTime: 300, retries: 12 },
+  })
+  await ensureTopics(
+    kafka,
+    dugoutTopics({ ...config, KAFKA_EVENTS_TOPIC: topic, KAFKA_DLQ_TOPIC: dlqTopic, KAFKA_PARTITIONS: 3 }),
+  )
+  const producer = await createEventProducer(kafka, { ...config, KAFKA_EVENTS_TOPIC: topic, KAFKA_DLQ_TOPIC: dlqTopic })
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS })
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
+  const taskQueue = uniqueName(`${prefix}-queue`)
+  const groupId = uniqueName(`${prefix}-group`)
+  const running: RunningIngest[] = []
+  return {
+    kafka,
+    topic,
+    dlqTopic,
+    producer,
+    temporal,
+    taskQueue,
+    async start(options = {}) {
+      const ingest = await startIngestConsumer(
+        {
+          kafka,
+          store: options.store ?? createClickHouseEventStore(ch),
+          notifier: options.notifier ?? createTemporalNotifier(temporal, taskQueue),
+          deadLetters: producer,
+          timeZoneOf: async () => 'UTC',
+          limits: () => defaultLimits(new Date()),
+          logger: pino({ level: 'silent' }),
+        },
+        { topic, groupId, maxBackoffMs: options.maxBackoffMs ?? 2000 },
+      )
+      running.push(ingest)
+      return ingest
+    },
+    async close() {
+      for (const r of running) await r.stop().catch(() => undefined)
+      await producer.disconnect()
+      await connection.close()
+    },
+  }
+}
+
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value !== undefined) return value
+    } catch (error) {
+      last = error
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/** Reads a topic from the beginning until `count` messages arrived. */
+export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 60_000) {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader') })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  const messages: { key: string | null; value: Buffer; headers: Record<string, string> }[] = []
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      messages.push({
+        key: message.key?.toString() ?? null,
+        value: message.value ?? Buffer.alloc(0),
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      })
+    },
+  })
+  try {
+    await waitUntil(
+      `${count} messages on ${topic}`,
+      async () => (messages.length >= count ? true : undefined),
+      timeoutMs,
+    )
+  } finally {
+    await consumer.disconnect()
+  }
+  return messages
+}
+
+/** Rows of an org in the event store: physical rows (before any merge), distinct ids, checksum. */
+export async function storeSummary(ch: ClickHouse, org: string) {
+  const result = await ch.client.query({
+    query: `SELECT count() AS rows, uniqExact(event_id) AS unique_ids, toString(sum(body_hash)) AS checksum
+            FROM {db:Identifier}.events WHERE org_id = {org:String}`,
+    query_params: { db: ch.database, org },
+    format: 'JSONEachRow',
+  })
+  const [row] = await result.json<{ rows: number; unique_ids: number; checksum: string }>()
+  return row!
+}
+
+/** A stream with 5% exact duplicates, shuffled; returns the unique events too. */
+export function streamWithDuplicates(org: string, count: number, seed: number, firstIndex = 0) {
+  const random = prng(seed)
+  const unique = Array.from({ length: count }, (_, i) => activityEvent(org, firstIndex + i, random))
+  const duplicates = Array.from(
+    { length: Math.round(count * 0.05) },
+    () => unique[Math.floor(random() * unique.length)]!,
+  )
+  return {
+    unique,
+    messages: shuffle([...unique, ...duplicates], random).map((e) => ({ orgId: org, value: JSON.stringify(e) })),
+  }
+}
+
+export async function produceAll(producer: EventProducer, messages: { orgId: string; value: string }[]) {
+  for (let i = 0; i < messages.length; i += 5000) await producer.send(messages.slice(i, i + 5000))
+}
+
+/** sum of body hashes modulo 2^64, as ClickHouse's sum(UInt64) wraps. */
+export const checksumOf = (events: CrmEvent[]) =>
+  (events.reduce((sum, e) => sum + BigInt(bodyHash(e)), 0n) % 2n ** 64n).toString()

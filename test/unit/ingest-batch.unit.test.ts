@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest'
+import { defaultLimits } from '../../schemas/event-validation.ts'
+import type { CrmEvent } from '../../schemas/events.schema.ts'
+import { decodeMessages, deduplicate, eventKey } from '../../services/ingest/batch-classifier.ts'
+import {
+  bodyHash,
+  canonicalJson,
+  dayIn,
+  daysTouched,
+  toClickHouseTime,
+  toEventRow,
+} from '../../services/ingest/event-rows.ts'
+
+const event: CrmEvent = {
+  event_id: 'e-2',
+  org_id: 'acme',
+  type: 'opportunity.created',
+  schema_version: 1,
+  occurred_at: '2026-03-02T10:00:00+02:00',
+  source: { system: 'hubspot', ref: 'deal-991' },
+  payload: {
+    opportunity_id: 'o1',
+    account_id: 'a1',
+    owner_id: 'r1',
+    amount: 12000,
+    currency: 'USD',
+    stage: 'Discovery',
+    stage_category: 'prospecting',
+  },
+}
+const limits = defaultLimits(new Date('2026-04-01T00:00:00Z'))
+const message = (value: unknown, offset: string) => ({
+  value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+  offset,
+})
+
+describe('event rows', () => {
+  it('builds the event store row: UTC time, envelope columns, the payload as JSON', () => {
+    expect(toEventRow(event)).toEqual({
+      org_id: 'acme',
+      event_id: 'e-2',
+      type: 'opportunity.created',
+      schema_version: 1,
+      occurred_at: '2026-03-02 08:00:00.000',
+      source_system: 'hubspot',
+      source_ref: 'deal-991',
+      payload: JSON.stringify(event.payload),
+      body_hash: bodyHash(event),
+    })
+  })
+
+  it('hashes the body independently of key order, and differently for a different body', () => {
+    const reordered = JSON.parse(canonicalJson(event)) as CrmEvent
+    expect(Object.keys(reordered)).not.toEqual(Object.keys(event))
+    expect(bodyHash(reordered)).toBe(bodyHash(event))
+    expect(bodyHash({ ...event, occurred_at: '2026-03-02T10:00:01+02:00' })).not.toBe(bodyHash(event))
+    expect(bodyHash(event)).toMatch(/^\d+$/)
+  })
+
+  it('converts offsets to UTC with millisecond precision', () => {
+    expect(toClickHouseTime('2026-03-01T23:30:00.5-05:00')).toBe('2026-03-02 04:30:00.500')
+  })
+
+  it('cuts days in the org time zone', () => {
+    expect(dayIn('UTC', '2026-03-01T23:30:00Z')).toBe('2026-03-01')
+    expect(dayIn('Asia/Tokyo', '2026-03-01T23:30:00Z')).toBe('2026-03-02')
+    expect(dayIn('America/Los_Angeles', '2026-03-02T03:00:00Z')).toBe('2026-03-01')
+    const a = { ...event, occurred_at: '2026-03-01T23:30:00Z' }
+    const b = { ...event, org_id: 'globex', occurred_at: '2026-03-01T23:30:00Z' }
+    const c = { ...event, occurred_at: '2026-03-01T10:00:00Z' }
+    expect(daysTouched([a, b, c], (org) => (org === 'acme' ? 'Asia/Tokyo' : 'UTC'))).toEqual(
+      new Map([
+        ['acme', ['2026-03-01', '2026-03-02']],
+        ['globex', ['2026-03-01']],
+      ]),
+    )
+  })
+})
+
+describe('batch classification', () => {
+  it('turns invalid messages into dead letters with the field and rule, keeping the valid ones', () => {
+    const classified = decodeMessages(
+      [
+        message(event, '10'),
+        message('{"event_id":', '11'),
+        message({ ...event, type: 'deal.made' }, '12'),
+        { value: null, offset: '13' },
+      ],
+      limits,
+    )
+    expect(classified.map((c) => c.kind)).toEqual(['ok', 'dlq', 'dlq', 'dlq'])
+    const [, broken, unknownType, empty] = classified
+    expect(broken).toMatchObject({ kind: 'dlq', rule: 'invalid_json', offset: '11', raw: Buffer.from('{"event_id":') })
+    expect(unknownType).toMatchObject({ kind: 'dlq', rule: 'enum', orgId: 'acme', eventId: 'e-2' })
+    expect(unknownType?.kind === 'dlq' && unknownType.reason).toMatch(/^type: /)
+    expect(empty).toMatchObject({ kind: 'dlq', rule: 'invalid_json' })
+  })
+
+  it('collapses redeliveries, keeps the first body of an id, and reports later bodies as conflicts', () => {
+    const changed = { ...event, payload: { ...event.payload, amount: 1 } }
+    const other = { ...event, event_id: 'e-3' }
+    const valid = decodeMessages(
+      [message(event, '1'), message(event, '2'), message(changed, '3'), message(other, '4'), message(other, '5')],
+      limits,
+    ).filter((c) => c.kind === 'ok')
+    const stored = new Map([[eventKey('acme', 'e-3'), bodyHash(other)]])
+    const result = deduplicate(valid, stored)
+    expect(result.fresh.map((f) => [f.row.event_id, f.offset])).toEqual([['e-2', '1']])
+    expect(result.duplicates).toBe(3)
+    expect(result.conflicts).toHaveLength(1)
+    expect(result.conflicts[0]).toMatchObject({ rule: 'conflict', offset: '3', eventId: 'e-2' })
+    expect(JSON.parse(result.conflicts[0]!.raw.toString())).toEqual(changed)
+  })
+
+  it('treats an id already stored with another body as a conflict, not a new event', () => {
+    const valid = decodeMessages([message(event, '7')], limits).filter((c) => c.kind === 'ok')
+    const result = deduplicate(valid, new Map([[eventKey('acme', 'e-2'), '12345']]))
+    expect(result.fresh).toEqual([])
+    expect(result.conflicts).toHaveLength(1)
+  })
+})

@@ -1,0 +1,3 @@
+/** Every workflow the Dugout worker runs (the bundle entry point of `workflowsPath`). */
+export { orgMetricsWorkflow } from './org-metrics-workflow.ts'
+export { rebuildWorkflow } from './rebuild-workflow.ts'

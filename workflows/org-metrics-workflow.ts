@@ -1,0 +1,113 @@
+/**
+ * One workflow per org keeps its metrics fresh. Ingest signals it once per batch with the days
+ * the batch touched; it debounces (a burst of batches leads to one computation), widens the days
+ * to every day whose facts may change, recomputes them with idempotent activities, and continues
+ * as new before its history grows large. Late events simply touch their days again.
+ */
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow'
+import type { ProjectionActivities } from '../services/metrics/projection-activities.ts'
+
+export interface DaysTouched {
+  days: string[]
+}
+
+export interface OrgMetricsInput {
+  org: string
+  /** Quiet time after the last signal before computing. */
+  debounceMs?: number
+  /** Longest a signal waits for its computation under a continuous stream of signals. */
+  maxDelayMs?: number
+  /** State carried across continue-as-new. */
+  carried?: { pendingDays: string[]; signalsReceived: number; signalsComputed: number; recomputations: number }
+}
+
+export interface OrgMetricsStatus {
+  org: string
+  pendingDays: number
+  computing: boolean
+  signalsReceived: number
+  /** Signals whose days have all been recomputed: fresh when equal to `signalsReceived`. */
+  signalsComputed: number
+  recomputations: number
+  lastComputedDays: number
+}
+
+export const eventsIngestedSignal = defineSignal<[DaysTouched]>('eventsIngested')
+export const orgMetricsStatusQuery = defineQuery<OrgMetricsStatus>('status')
+
+export const orgMetricsWorkflowId = (org: string) => `org-metrics:${org}`
+
+const { affectedDays, recomputeDays } = proxyActivities<ProjectionActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['OrgSettingsError'],
+  },
+})
+
+/** Days per recomputation activity: bounds one activity's work and shows progress in the UI. */
+const DAYS_PER_ACTIVITY = 31
+
+export async function orgMetricsWorkflow(input: OrgMetricsInput): Promise<void> {
+  const debounceMs = input.debounceMs ?? 300
+  const maxDelayMs = input.maxDelayMs ?? 2000
+  const pending = new Set(input.carried?.pendingDays ?? [])
+  let signalsReceived = input.carried?.signalsReceived ?? 0
+  let signalsComputed = input.carried?.signalsComputed ?? 0
+  let recomputations = input.carried?.recomputations ?? 0
+  let computing = false
+  let lastComputedDays = 0
+
+  setHandler(eventsIngestedSignal, ({ days }) => {
+    for (const day of days) pending.add(day)
+    signalsReceived++
+  })
+  setHandler(orgMetricsStatusQuery, () => ({
+    org: input.org,
+    pendingDays: pending.size,
+    computing,
+    signalsReceived,
+    signalsComputed,
+    recomputations,
+    lastComputedDays,
+  }))
+
+  while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < 2000) {
+    await condition(() => pending.size > 0)
+    // Debounce: wait for a quiet spell, but never longer than maxDelayMs after the first signal.
+    const firstSeenAt = Date.now()
+    for (;;) {
+      const before = signalsReceived
+      await sleep(debounceMs)
+      if (signalsReceived === before || Date.now() - firstSeenAt >= maxDelayMs) break
+    }
+    const touched = [...pending].sort()
+    pending.clear()
+    const upTo = signalsReceived
+    computing = true
+    const days = await affectedDays({ org: input.org, days: touched })
+    for (let i = 0; i < days.length; i += DAYS_PER_ACTIVITY) {
+      await recomputeDays({ org: input.org, days: days.slice(i, i + DAYS_PER_ACTIVITY) })
+    }
+    computing = false
+    lastComputedDays = days.length
+    recomputations++
+    signalsComputed = upTo
+  }
+  // Signal handlers are synchronous, so nothing is in flight: pending days travel in the input.
+  await continueAsNew<typeof orgMetricsWorkflow>({
+    ...input,
+    carried: { pendingDays: [...pending], signalsReceived, signalsComputed, recomputations },
+  })
+}
