@@ -1,0 +1,25 @@
+// Replays recorded histories against today's workflow code: a change that would break workflows
+// already running (non-determinism) fails here. Histories: test/support/record-histories.ts.
+import fs from 'node:fs'
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils'
+import { Worker } from '@temporalio/worker'
+import { describe, expect, it } from 'vitest'
+import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
+
+const dir = new URL('../fixtures/histories/', import.meta.url)
+const histories = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
+
+describe('workflow replay', () => {
+  it('has recorded histories of every workflow', () => {
+    expect(histories.sort()).toEqual(['org-metrics-workflow.json', 'rebuild-workflow.json'])
+  })
+
+  it.each(histories)(
+    'replays %s deterministically',
+    async (file) => {
+      const history = historyFromJSON(JSON.parse(fs.readFileSync(new URL(file, dir), 'utf8')))
+      await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, replayName: file }, history)
+    },
+    60_000,
+  )
+})
