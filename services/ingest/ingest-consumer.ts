@@ -43,6 +43,18 @@ export interface BatchOutcome {
 /** Raised to abandon a batch when the consumer is stopping or lost its partitions. */
 class BatchAbandoned extends Error {}
 
+/**
+ * Kafka's answers meaning this member no longer owns the batch's partition: retrying cannot help,
+ * the group must be rejoined and the batch will be redelivered (and found already stored).
+ */
+const LOST_MEMBERSHIP = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'FENCED_INSTANCE_ID',
+])
+const lostMembership = (error: unknown) => LOST_MEMBERSHIP.has((error as { type?: string }).type ?? '')
+
 type BatchControl = Pick<EachBatchPayload, 'heartbeat' | 'isRunning' | 'isStale'>
 
 /**
@@ -67,6 +79,7 @@ async function untilDone<T>(
       }
       return result
     } catch (error) {
+      if (lostMembership(error)) throw new BatchAbandoned(`${what}: ${(error as Error).message}`)
       deps.metrics?.paused.set(1)
       deps.metrics?.stepFailures.inc({ step: what })
       deps.logger.warn(
@@ -90,11 +103,43 @@ export async function processBatch(
   deps: IngestDeps,
   maxBackoffMs = 30_000,
 ): Promise<BatchOutcome> {
+  // A large batch can take longer than the session timeout: keep heartbeating all along (kafkajs
+  // throttles the calls to heartbeatInterval), so the group does not evict a working member.
+  const ticker = setInterval(() => void payload.heartbeat().catch(() => undefined), 1000)
+  const total: BatchOutcome = { stored: 0, duplicates: 0, deadLetters: 0, orgs: 0 }
+  try {
+    // A fetch can hold a whole partition (its byte limit counts compressed bytes): work through it
+    // in bounded chunks, each stored and committed before the next, so memory stays flat and a
+    // crash redoes at most one chunk.
+    const { messages } = payload.batch
+    for (let i = 0; i < messages.length; i += CHUNK_MESSAGES) {
+      if (!payload.isRunning() || payload.isStale()) break
+      const outcome = await processChunk(payload, messages.slice(i, i + CHUNK_MESSAGES), deps, maxBackoffMs)
+      total.stored += outcome.stored
+      total.duplicates += outcome.duplicates
+      total.deadLetters += outcome.deadLetters
+      total.orgs = Math.max(total.orgs, outcome.orgs)
+    }
+    return total
+  } finally {
+    clearInterval(ticker)
+  }
+}
+
+/** Messages stored and committed at a time; bounds memory and the work a crash redoes. */
+export const CHUNK_MESSAGES = 10_000
+
+async function processChunk(
+  payload: EachBatchPayload,
+  messages: EachBatchPayload['batch']['messages'],
+  deps: IngestDeps,
+  maxBackoffMs: number,
+): Promise<BatchOutcome> {
   const { batch } = payload
   const started = performance.now()
   const retry = <T>(what: string, step: () => Promise<T>) => untilDone(what, step, payload, deps, maxBackoffMs)
 
-  const classified = decodeMessages(batch.messages, deps.limits())
+  const classified = decodeMessages(messages, deps.limits())
   const valid = classified.filter((c): c is Extract<Classified, { kind: 'ok' }> => c.kind === 'ok')
   const invalid = classified.filter((c): c is Extract<Classified, { kind: 'dlq' }> => c.kind === 'dlq')
 
@@ -105,7 +150,9 @@ export async function processBatch(
 
   // 1. ClickHouse first: the event store is the source of truth, and the offsets below are
   //    committed only once it has acknowledged. The token makes a retried insert a no-op.
-  const token = `${batch.topic}:${batch.partition}:${batch.firstOffset()}-${batch.lastOffset()}`
+  const firstOffset = messages[0]!.offset
+  const lastOffset = messages[messages.length - 1]!.offset
+  const token = `${batch.topic}:${batch.partition}:${firstOffset}-${lastOffset}`
   const insertStarted = performance.now()
   await retry('insert', () =>
     deps.store.insert(
@@ -114,10 +161,7 @@ export async function processBatch(
     ),
   )
   deps.metrics?.insertSeconds.observe((performance.now() - insertStarted) / 1000)
-  deps.logger.debug(
-    { partition: batch.partition, lastOffset: batch.lastOffset(), stored: fresh.length },
-    'batch stored, not yet committed',
-  )
+  deps.logger.debug({ partition: batch.partition, lastOffset, stored: fresh.length }, 'batch stored, not yet committed')
 
   // 2. Dead letters, with where they came from, before the offsets move past them.
   const letters: DeadLetter[] = [...invalid, ...conflicts].map((d) => ({
@@ -147,8 +191,8 @@ export async function processBatch(
   for (const [org, days] of touched) await retry('signal', () => deps.notifier.daysTouched(org, days))
 
   // 4. Only now move the committed offset past this batch.
-  const next = (BigInt(batch.lastOffset()) + 1n).toString()
-  payload.resolveOffset(batch.lastOffset())
+  const next = (BigInt(lastOffset) + 1n).toString()
+  payload.resolveOffset(lastOffset)
   await retry('commit', () =>
     payload.commitOffsetsIfNecessary({
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
@@ -156,9 +200,13 @@ export async function processBatch(
   )
 
   const outcome = { stored: fresh.length, duplicates, deadLetters: letters.length, orgs: orgs.length }
+  deps.logger.debug(
+    { partition: batch.partition, messages: messages.length, ...outcome, ms: Math.round(performance.now() - started) },
+    'chunk committed',
+  )
   deps.metrics?.recordBatch(
     batch.partition,
-    batch.messages.length,
+    messages.length,
     outcome,
     Number(batch.offsetLag()),
     (performance.now() - started) / 1000,
@@ -178,8 +226,9 @@ export async function startIngestConsumer(deps: IngestDeps, options: IngestOptio
     // Long enough for a slow insert; heartbeats continue during retries (see untilDone).
     sessionTimeout: 45_000,
     heartbeatInterval: 3_000,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
+    // Compressed bytes: about 10-20k events of a CRM stream per partition and fetch.
+    maxBytesPerPartition: 1024 * 1024,
+    maxBytes: 8 * 1024 * 1024,
     maxWaitTimeInMs: 200,
   })
   await consumer.connect()

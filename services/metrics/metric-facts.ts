@@ -1,8 +1,9 @@
 /**
  * The metrics of METRICS.md as ClickHouse SQL: the per-event facts from which every metric is
  * aggregated. One definition serves both readers:
- * - the projections (`projection-activities.ts`) group the facts by (day, manager | rep) into
- *   mergeable states, for the days being recomputed;
+ * - the projections (`projection-activities.ts`) group the facts of the days being recomputed by
+ *   (day, manager | rep) into parts that merge exactly over any range (sums, per-currency maps,
+ *   sets of ids, lists of reply delays);
  * - the reference reports (`runReportFromEvents`) aggregate the same facts over a whole range.
  *
  * Every query takes these parameters:
@@ -46,7 +47,6 @@ export const ID128 = (expression: SqlFragment): SqlFragment => sql`reinterpretAs
 const QUALIFIED = sql`('qualified', 'proposal', 'negotiation')`
 const ZERO = sql`toDecimal128(0, 6)`
 const NO_MONEY = sql`CAST(map(), 'Map(String, Decimal128(6))')`
-
 
 interface Cte {
   name: string

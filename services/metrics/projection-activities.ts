@@ -180,8 +180,8 @@ const AFFECTED_DAYS = sql`
   SELECT DISTINCT toString(day) AS day FROM (
     SELECT arrayJoin({days:Array(Date)}) AS day
     UNION ALL
-    SELECT arrayJoin(arrayMap(i -> toDate(addHours(occurred_at, -24), {tz:String}) + i,
-                              range(toUInt32(dateDiff('day', toDate(addHours(occurred_at, -24), {tz:String}), day)) + 1)))
+    SELECT arrayJoin(arrayMap(i -> toDate(addHours(occurred_at, -168), {tz:String}) + i,
+                              range(toUInt32(dateDiff('day', toDate(addHours(occurred_at, -168), {tz:String}), day)) + 1)))
     FROM (SELECT min(occurred_at) AS occurred_at, day FROM touched WHERE type = 'message.sent' GROUP BY day)
     UNION ALL
     SELECT toDate(occurred_at, {tz:String})

@@ -1,8 +1,9 @@
 /**
  * The reports of METRICS.md, two ways that must give the same rows:
- * - `runReport` reads the metric projections (`projection-activities.ts`): per-day states merged
+ * - `runReport` reads the metric projections (`projection-activities.ts`): per-day facts merged
  *   over the range, plus what is resolved at the end of the range (the org chart, the quotas and
- *   goals that overlap the range, the deals' contacts up to the end). Fast on any range.
+ *   goals that overlap the range, whether each deal worked was multithreaded by then). Fast on
+ *   any range.
  * - `runReportFromEvents` computes everything from the event store: the reference definition.
  *
  * Both aggregate the facts of `metric-facts.ts` and share the final assembly below, which takes

@@ -9,6 +9,7 @@ import {
   type ManagerParts,
   type RepParts,
 } from '../../services/metrics/report-definitions.ts'
+import { factCtes, MATERIALIZED_CTES, materializeCte, materializedTableParam } from '../../services/metrics/metric-facts.ts'
 import { sql, type SqlFragment } from '../../services/metrics/sql.ts'
 
 const manager: ManagerParts = {
@@ -126,5 +127,22 @@ describe('sql tag', () => {
     const inner = sql`x = {x:String}`
     expect(sql`SELECT 1 WHERE ${inner}`.text).toBe('SELECT 1 WHERE x = {x:String}')
     expect(() => sql`SELECT ${'1; DROP TABLE t' as unknown as SqlFragment}`).toThrow(TypeError)
+  })
+})
+
+describe('fact CTEs', () => {
+  it('reads materialized CTEs from their Memory tables, in dependency order', () => {
+    const all = factCtes().text
+    const some = factCtes(['w', 'uv']).text
+    expect(all).toMatch(/^w AS \(\s+SELECT event_id/)
+    expect(some).toMatch(/^w AS \(SELECT \* FROM \{db:Identifier\}\.\{tmp_w:Identifier\}\)/)
+    expect(some).toContain('uv AS (SELECT * FROM {db:Identifier}.{tmp_uv:Identifier})')
+    expect(some).toContain('dt AS (\n')
+    expect(MATERIALIZED_CTES.map(materializedTableParam)).toEqual(['tmp_w', 'tmp_uv', 'tmp_oa', 'tmp_dt'])
+    // dt is built from the tables of w, uv and oa, never from itself.
+    const dt = materializeCte('dt').text
+    expect(dt).toContain('{tmp_dt:Identifier} ENGINE = Memory AS')
+    expect(dt).toContain('oa AS (SELECT * FROM {db:Identifier}.{tmp_oa:Identifier})')
+    expect(dt).not.toContain('dt AS (SELECT * FROM')
   })
 })

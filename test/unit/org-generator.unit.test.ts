@@ -53,8 +53,8 @@ interface DemoStats {
   users: Map<string, EventOf<'user.upserted'>['payload'][]>
   /** manager id → [deals of their initial team, of which the manager stepped into]. */
   interventions: Map<string, { deals: Set<string>; intervened: Set<string> }>
-  /** manager id → [rep messages to the manager, answered by the manager in-thread within 24 hours]. */
-  replies: Map<string, { messages: number; within24h: number }>
+  /** manager id → rep messages to the manager, those answered in-thread within 24 hours, answer delays (≤ 168 h). */
+  replies: Map<string, { messages: number; within24h: number; delays: number[] }>
   oneOnOnes: Map<string, Set<string>>
   recognitions: Map<string, number>
   outcomes: { won: number; lost: number }
@@ -182,7 +182,7 @@ function collect(options: GenerateOptions, validateEvery: number): DemoStats {
         if (sender?.role === 'rep' && sender.manager_id === recipient && isManager(recipient)) {
           const key = `${p.thread_id}|${recipient}`
           pendingReplies.set(key, [...(pendingReplies.get(key) ?? []), t])
-          const r = s.replies.get(recipient) ?? { messages: 0, within24h: 0 }
+          const r = s.replies.get(recipient) ?? { messages: 0, within24h: 0, delays: [] }
           r.messages++
           s.replies.set(recipient, r)
         } else if (isManager(p.sender_id)) {
@@ -190,7 +190,11 @@ function collect(options: GenerateOptions, validateEvery: number): DemoStats {
           const waiting = pendingReplies.get(key)
           if (waiting !== undefined) {
             const r = s.replies.get(p.sender_id)
-            for (const asked of waiting) if (r !== undefined && t > asked && t - asked <= 24 * 3_600_000) r.within24h++
+            for (const asked of waiting) {
+              if (r === undefined || t <= asked || t - asked > 168 * 3_600_000) continue
+              r.delays.push(t - asked)
+              if (t - asked <= 24 * 3_600_000) r.within24h++
+            }
             pendingReplies.delete(key)
           }
         }
@@ -306,6 +310,12 @@ describe('generateOrg: the default demo (4 managers × 6 reps × 12 weeks)', () 
     }
     const shares = MANAGER_STYLE_NAMES.map(within24h)
     expect(Math.min(...shares)).toBe(within24h('absent'))
+    const median = (style: string): number => {
+      const delays = [...(s.replies.get(managerOfStyle(style))?.delays ?? [])].sort((a, b) => a - b)
+      return delays[Math.floor(delays.length / 2)] ?? Number.NaN
+    }
+    expect(Math.max(...MANAGER_STYLE_NAMES.map(median))).toBe(median('absent'))
+    expect(median('absent')).toBeGreaterThan(24 * 3_600_000)
     expect(within24h('absent')).toBeLessThan(0.3)
     expect(within24h('coach')).toBeGreaterThan(0.9)
     const met = (style: string): number => s.oneOnOnes.get(managerOfStyle(style))?.size ?? 0

@@ -102,7 +102,7 @@ ORDER BY (org_id, day, generation, rep_id);
 -- distinct contacts: a deal is multithreaded at the end of a range iff it has a row with
 -- day <= the range's end, so the report looks deals up instead of merging contact sets over all
 -- history. That day is the 3rd smallest of the days each contact first appeared on the deal.
--- Keyed by the deal's id128 first: a report reads only the deals its reps worked.
+-- `deal_id128` is the deal's id as in metric_rep_daily.deals_worked.
 CREATE TABLE IF NOT EXISTS {db:Identifier}.metric_multithreaded_deals
 (
     org_id             LowCardinality(String),
@@ -114,7 +114,7 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.metric_multithreaded_deals
     computed_at        DateTime64(3, 'UTC')
 )
 ENGINE = MergeTree
-ORDER BY (org_id, deal_id128, day, generation);
+ORDER BY (org_id, day, generation, deal_id128);
 
 -- The org chart's history: one row per user.upserted, on its day. The org chart at the end of a
 -- range is the latest row per user (by occurred_at, then event_id) with day <= the range's end.

@@ -1,0 +1,98 @@
+/** Shared pieces of the benchmarks: data, child processes, memory, percentiles, output. */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Kafka } from 'kafkajs'
+import type { CrmEvent } from '../schemas/events.schema.ts'
+import { generateOrg } from '../services/demo/org-generator.ts'
+
+export const tmp = (name: string) => path.join(os.tmpdir(), `dugout-bench-${name}-${Date.now().toString(36)}`)
+
+/** Events of a realistic org (the demo generator), as NDJSON lines, `count` of them. */
+export function* orgEventLines(org: string, count: number): Generator<string> {
+  let n = 0
+  for (let round = 0; n < count; round++) {
+    // Many weeks of a mid-sized org; rounds get new ids by using another org-local seed and prefix.
+    for (const event of generateOrg({
+      org,
+      managers: 8,
+      repsPerManager: 8,
+      weeks: 52,
+      seed: 7 + round,
+      start: '2025-01-06',
+    })) {
+      const e: CrmEvent = round === 0 ? event : { ...event, event_id: `${event.event_id}-r${round}` }
+      yield JSON.stringify(e)
+      if (++n >= count) return
+    }
+  }
+}
+
+export function writeNdjson(file: string, lines: Iterable<string>): { count: number; bytes: number } {
+  const fd = fs.openSync(file, 'w')
+  let count = 0
+  let bytes = 0
+  let buffer: string[] = []
+  const flush = () => {
+    const text = buffer.join('')
+    bytes += Buffer.byteLength(text)
+    fs.writeSync(fd, text)
+    buffer = []
+  }
+  for (const line of lines) {
+    buffer.push(`${line}\n`)
+    count++
+    if (buffer.length >= 10_000) flush()
+  }
+  flush()
+  fs.closeSync(fd)
+  return { count, bytes }
+}
+
+/** Peak resident memory of a live process (VmHWM), in MiB. */
+export function peakRssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return kb / 1024
+}
+
+export function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+}
+
+export async function committedAll(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ])
+    return ends.every((end) => {
+      const c = committed[0]?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1'
+      return (c === '-1' ? 0n : BigInt(c)) >= BigInt(end.high)
+    })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export interface Figure {
+  name: string
+  value: string
+  target?: string
+  ok?: boolean
+}
+
+export function printFigures(title: string, figures: Figure[]): void {
+  process.stdout.write(`\n${title}\n`)
+  for (const f of figures) {
+    const verdict = f.ok === undefined ? '' : f.ok ? '  ✓' : '  ✗'
+    process.stdout.write(
+      `  ${f.name.padEnd(46)} ${f.value.padStart(16)}${f.target ? `   (target ${f.target})` : ''}${verdict}\n`,
+    )
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,0 +1,114 @@
+/**
+ * Ingest throughput against a bare kafkajs consumer reading the same topic in the same run
+ * (target ratio ≥ 0.6), and the ingest process's peak memory. Ingest runs as its own process,
+ * `dugout run --only ingest`, exactly as in production with the embedded engine.
+ */
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { Kafka, logLevel } from 'kafkajs'
+import { PROJECT_ROOT, type DugoutConfig } from '../schemas/config.schema.ts'
+import { createEventProducer } from '../services/kafka/event-producer.ts'
+import { dugoutTopics, ensureTopics } from '../services/kafka/kafka-client.ts'
+import { committedAll, orgEventLines, peakRssMiB, printFigures, sleep, tmp, type Figure } from './bench-support.ts'
+
+const CONSUMER_SETTINGS = { maxBytesPerPartition: 1024 * 1024, maxBytes: 8 * 1024 * 1024, maxWaitTimeInMs: 200 }
+
+export async function benchIngest(config: DugoutConfig, total: number): Promise<Figure[]> {
+  const id = Date.now().toString(36)
+  const topic = `bench.ingest.${id}`
+  const kafka = new Kafka({ brokers: config.KAFKA_BROKERS, clientId: 'bench', logLevel: logLevel.NOTHING })
+  const topicConfig = { ...config, KAFKA_EVENTS_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq` }
+  await ensureTopics(kafka, dugoutTopics(topicConfig))
+  const producer = await createEventProducer(kafka, topicConfig)
+  process.stderr.write(`ingest: producing ${total} events to ${topic}…\n`)
+  let batch: { orgId: string; value: string }[] = []
+  for (const line of orgEventLines('bench', total)) {
+    batch.push({ orgId: 'bench', value: line })
+    if (batch.length === 5000) {
+      await producer.send(batch)
+      batch = []
+    }
+  }
+  await producer.send(batch)
+  await producer.disconnect()
+
+  process.stderr.write('ingest: bare kafkajs consumer…\n')
+  const bare = kafka.consumer({ groupId: `bench-bare-${id}`, ...CONSUMER_SETTINGS })
+  await bare.connect()
+  await bare.subscribe({ topic, fromBeginning: true })
+  let read = 0
+  const bareStarted = performance.now()
+  await new Promise<void>((resolve, reject) => {
+    bare
+      .run({
+        eachBatch: async ({ batch: b }) => {
+          read += b.messages.length
+          if (read >= total) resolve()
+        },
+      })
+      .catch(reject)
+  })
+  const bareSeconds = (performance.now() - bareStarted) / 1000
+  await bare.disconnect()
+
+  process.stderr.write('ingest: dugout ingest process…\n')
+  const groupId = `bench-ingest-${id}`
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/dugout.js'), 'run', '--only', 'ingest'], {
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      KAFKA_EVENTS_TOPIC: topic,
+      KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+      KAFKA_CONSUMER_GROUP: groupId,
+      TEMPORAL_TASK_QUEUE: `bench-${id}`,
+      CHDB_PATH: tmp('ingest-chdb'),
+      DUGOUT_HTTP_PORT: String(18_000 + Math.floor(Math.random() * 1000)),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const log = fs.createWriteStream(`${tmp('ingest')}.log`)
+  process.stderr.write(`ingest: process log ${log.path}\n`)
+  child.stdout.pipe(log)
+  child.stderr.pipe(log)
+  child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-100_000)))
+  child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-100_000)))
+  while (!output.includes('"service":"ingest","msg":"service started"')) {
+    if (child.exitCode !== null) throw new Error(`ingest exited:\n${output}`)
+    await sleep(20)
+  }
+  const ingestStarted = performance.now()
+  let lastReport = performance.now()
+  while (!(await committedAll(kafka, groupId, topic))) {
+    if (child.exitCode !== null) throw new Error(`ingest exited; log ${log.path}`)
+    if (performance.now() - lastReport > 10_000) {
+      process.stderr.write(`ingest: still working (${((performance.now() - ingestStarted) / 1000).toFixed(0)} s)\n`)
+      lastReport = performance.now()
+    }
+    await sleep(100)
+  }
+  const ingestSeconds = (performance.now() - ingestStarted) / 1000
+  const peak = peakRssMiB(child.pid!)
+  child.kill('SIGTERM')
+  await new Promise((resolve) => child.once('exit', resolve))
+
+  const bareRate = total / bareSeconds
+  const ingestRate = total / ingestSeconds
+  return [
+    { name: 'events', value: String(total) },
+    { name: 'bare kafkajs consumer (events/s)', value: bareRate.toFixed(0) },
+    { name: 'dugout ingest, stored and committed (events/s)', value: ingestRate.toFixed(0) },
+    {
+      name: 'ingest / bare consumer',
+      value: (ingestRate / bareRate).toFixed(2),
+      target: '≥ 0.6',
+      ok: ingestRate / bareRate >= 0.6,
+    },
+    { name: 'ingest process peak RSS (MiB)', value: peak.toFixed(0) },
+  ]
+}
+
+export function printIngest(figures: Figure[]): void {
+  printFigures('Ingest: Kafka → ClickHouse event store → Temporal', figures)
+}

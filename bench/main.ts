@@ -1,0 +1,23 @@
+/**
+ * `npm run bench [-- <name>…]`: Dugout's speed and memory targets, measured on this machine
+ * against the real local stack. Names: ingest, import (default: all).
+ */
+import { loadConfig } from '../schemas/config.schema.ts'
+import { stackUp } from '../infra/stack/local-stack.ts'
+import { benchIngest, printIngest } from './ingest-bench.ts'
+import { benchImport, printImport } from './import-bench.ts'
+
+const config = loadConfig(process.env)
+const all = ['import', 'ingest'] as const
+const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'))
+for (const name of chosen) {
+  if (!(all as readonly string[]).includes(name)) {
+    process.stderr.write(`bench: unknown benchmark "${name}" (one of ${all.join(', ')})\n`)
+    process.exit(2)
+  }
+}
+const run = chosen.length ? chosen : [...all]
+await stackUp(config, (line) => process.stderr.write(`[stack] ${line}\n`))
+if (run.includes('import')) printImport(await benchImport(config, Number(process.env.BENCH_IMPORT_EVENTS ?? 1_000_000)))
+if (run.includes('ingest')) printIngest(await benchIngest(config, Number(process.env.BENCH_INGEST_EVENTS ?? 300_000)))
+process.exit(0)
