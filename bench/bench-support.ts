@@ -2,7 +2,6 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Kafka } from 'kafkajs'
 import type { CrmEvent } from '../schemas/events.schema.ts'
 import { generateOrg } from '../services/demo/org-generator.ts'
 
@@ -61,23 +60,6 @@ export function percentile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
 }
 
-export async function committedAll(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId, topics: [topic] }),
-    ])
-    return ends.every((end) => {
-      const c = committed[0]?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1'
-      return (c === '-1' ? 0n : BigInt(c)) >= BigInt(end.high)
-    })
-  } finally {
-    await admin.disconnect()
-  }
-}
-
 export interface Figure {
   name: string
   value: string
@@ -94,5 +76,7 @@ export function printFigures(title: string, figures: Figure[]): void {
     )
   }
 }
+
+export { committedAll } from '../services/kafka/consumer-progress.ts'
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -59,6 +59,12 @@ export const KafkaConfig = z.object({
     .max(7, 'must be a whole number from 1 to 7')
     .default(1),
   KAFKA_COMPRESSION: z.enum(['gzip', 'none'], { error: 'must be gzip or none' }).default('gzip'),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds from 6000 to 300000' })
+    .int('must be a whole number of milliseconds from 6000 to 300000')
+    .min(6000, 'must be a whole number of milliseconds from 6000 to 300000')
+    .max(300_000, 'must be a whole number of milliseconds from 6000 to 300000')
+    .default(30_000),
 })
 export type KafkaConfig = z.infer<typeof KafkaConfig>
 /** `KafkaConfig` with the broker list resolved (see `loadConfig`). */
@@ -182,6 +188,8 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   KAFKA_PARTITIONS: 'Partitions of the events topic when Dugout creates it (default 6).',
   KAFKA_REPLICATION_FACTOR: 'Replication factor of the topics Dugout creates (default 1; 3 in production).',
   KAFKA_COMPRESSION: 'Compression of produced batches: gzip or none (default gzip).',
+  KAFKA_SESSION_TIMEOUT_MS:
+    'How long a silent ingest process keeps its partitions before the group reassigns them (default 30000).',
   TEMPORAL_ADDRESS: 'Temporal frontend host:port (default 127.0.0.1:$DUGOUT_TEMPORAL_PORT).',
   TEMPORAL_NAMESPACE: 'Temporal namespace (default default).',
   TEMPORAL_TASK_QUEUE: 'Task queue of the metrics worker (default dugout-metrics).',

@@ -75,8 +75,7 @@ export function defaultLimits(now: Date): ValidationLimits {
  * are strings, even invalid ones, so that a rejection can name the event.
  */
 export type ValidationResult =
-  | { ok: true; event: CrmEvent }
-  | { ok: false; issues: ValidationIssue[]; eventId?: string; orgId?: string }
+  { ok: true; event: CrmEvent } | { ok: false; issues: ValidationIssue[]; eventId?: string; orgId?: string }
 
 /** The outcome of `decodeEvent`; `raw` is the text received, for the dead-letter record. */
 export type DecodeResult =
@@ -127,7 +126,10 @@ export function validateEvent(value: unknown, limits: ValidationLimits): Validat
 export function decodeEvent(input: Uint8Array | string, limits: ValidationLimits): DecodeResult {
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength
   if (size > limits.maxEventBytes) {
-    return refuse(lossyText(input), rootIssue('too_large', `is ${size} bytes, more than the limit of ${limits.maxEventBytes}`))
+    return refuse(
+      lossyText(input),
+      rootIssue('too_large', `is ${size} bytes, more than the limit of ${limits.maxEventBytes}`),
+    )
   }
   const text = strictText(input)
   if (text === undefined) {
@@ -212,7 +214,8 @@ function decodeJsonArray(body: Uint8Array | string, limits: ValidationLimits): B
   } catch (error) {
     return whole(rootIssue('invalid_json', `is not valid JSON: ${(error as Error).message}`), text)
   }
-  if (!Array.isArray(value)) return whole(rootIssue('type', `must be a JSON array of events, got ${kindOf(value)}`), text)
+  if (!Array.isArray(value))
+    return whole(rootIssue('type', `must be a JSON array of events, got ${kindOf(value)}`), text)
   // Each element is decoded from its own slice of the body rather than re-serialised, so that
   // its raw text is exactly what was sent (JSON.stringify would turn 1e999 into null).
   return arrayElementTexts(text).map((element, index) => ({ ...decodeEvent(element, limits), index }))
@@ -267,7 +270,9 @@ function strictText(input: Uint8Array | string): string | undefined {
 }
 
 function lossyText(input: Uint8Array | string): string {
-  return typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8')
+  return typeof input === 'string'
+    ? input
+    : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8')
 }
 
 /** Whether objects and arrays in `text` nest deeper than `maxDepth`; a linear scan, no recursion. */
@@ -311,7 +316,9 @@ function hostileValueIssues(root: unknown): ValidationIssue[] {
         if (FORBIDDEN_KEYS.has(key)) {
           issues.push(issueAt([...path, key], 'forbidden_key', `is a forbidden key ("${key}")`))
         } else if (loneSurrogate.test(key)) {
-          issues.push(issueAt([...path, key], 'invalid_utf8', 'is a key with an unpaired surrogate, which UTF-8 cannot encode'))
+          issues.push(
+            issueAt([...path, key], 'invalid_utf8', 'is a key with an unpaired surrogate, which UTF-8 cannot encode'),
+          )
         } else {
           stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] })
         }

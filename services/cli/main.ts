@@ -19,6 +19,7 @@ import { createClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { migrate } from '../clickhouse/migrations.ts'
 import { parseServiceList, startHost } from '../runtime/service-host.ts'
 import { SERVICE_STARTERS } from '../runtime/service-registry.ts'
+import { demoCommand, generateCommand } from '../demo/demo-command.ts'
 import { importCommand } from './import-command.ts'
 import { orgCommand, rebuildCommand, reportCommand } from './report-commands.ts'
 
@@ -134,16 +135,8 @@ export function buildProgram(): Command {
       }
     })
 
-  program
-    .command('demo')
-    .description('The main job: bring the local stack up and show the whole pipeline working.')
-    .action(async () => {
-      const c = config()
-      const started = Date.now()
-      await stackUp(c, say)
-      say(`stack is up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-      process.stdout.write(`${formatStatus(await stackStatus(c))}\n`)
-    })
+  program.addCommand(demoCommand(config))
+  program.addCommand(generateCommand())
 
   return program
 }
@@ -171,6 +164,11 @@ async function startServicesInBackground(c: DugoutConfig): Promise<void> {
 
 /** Runs the CLI with this process's arguments; exit codes: 1 failure, 2 bad configuration. */
 export async function main(argv = process.argv): Promise<void> {
+  // `dugout generate | head` closes the pipe early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    throw error
+  })
   try {
     await buildProgram().parseAsync(argv)
   } catch (error) {

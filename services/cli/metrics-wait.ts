@@ -7,6 +7,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client'
 import type { Kafka } from 'kafkajs'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { orgMetricsStatusQuery, orgMetricsWorkflowId } from '../../workflows/org-metrics-workflow.ts'
+import { partitionsBehind } from '../kafka/consumer-progress.ts'
 
 export interface WaitOptions {
   timeoutMs: number
@@ -42,32 +43,16 @@ export async function waitForMetrics(
       throw new WaitTimeoutError(`--wait: gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${what}`)
     }
   }
-  const admin = kafka.admin()
-  await admin.connect()
   let hinted = Date.now()
-  try {
-    for (;;) {
-      const [committed] = await admin.fetchOffsets({
-        groupId: config.KAFKA_CONSUMER_GROUP,
-        topics: [config.KAFKA_EVENTS_TOPIC],
-      })
-      const behind = [...ends].filter(([partition, end]) => {
-        // -1: nothing committed yet, which is complete only for a partition that is still empty.
-        const offset = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1'
-        return (offset === '-1' ? 0n : BigInt(offset)) < end
-      })
-      if (behind.length === 0) break
-      if (Date.now() - hinted > 10_000) {
-        options.onWaiting?.(
-          `ingest to store the events (${behind.length} partitions behind; is \`dugout up\` running?)`,
-        )
-        hinted = Date.now()
-      }
-      check('ingest')
-      await sleep(250)
+  for (;;) {
+    const behind = await partitionsBehind(kafka, config.KAFKA_CONSUMER_GROUP, config.KAFKA_EVENTS_TOPIC, ends)
+    if (behind.length === 0) break
+    if (Date.now() - hinted > 10_000) {
+      options.onWaiting?.(`ingest to store the events (${behind.length} partitions behind; is \`dugout up\` running?)`)
+      hinted = Date.now()
     }
-  } finally {
-    await admin.disconnect()
+    check('ingest')
+    await sleep(250)
   }
 
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS })

@@ -125,7 +125,7 @@ export const MANAGER_STYLES: Readonly<Record<ManagerStyleName, ManagerStyle>> = 
     description:
       'Answers fewer than half of the messages, typically a day and a half of working time later; ' +
       'meets two reps in six one-on-one, every six weeks at best; never sets the quota of half of the ' +
-      'team and sets the others\' a week late; almost never sets goals. Leaves the deals alone until ' +
+      "team and sets the others' a week late; almost never sets goals. Leaves the deals alone until " +
       'proposal, then steps into 30% of them and closes most of those himself. Expected: slowest ' +
       'median reply, lowest reply_within_24h_share, one_on_one_coverage, quota_coverage and goal_coverage.',
     dealAttention: 0.3,
@@ -230,7 +230,9 @@ export const MANAGER_STYLES: Readonly<Record<ManagerStyleName, ManagerStyle>> = 
 
 /** The style of the manager at 0-based `index`: round-robin, so any four consecutive managers cover every style. */
 export function styleOfManager(index: number): ManagerStyleName {
-  return MANAGER_STYLE_NAMES[((index % MANAGER_STYLE_NAMES.length) + MANAGER_STYLE_NAMES.length) % MANAGER_STYLE_NAMES.length] as ManagerStyleName
+  return MANAGER_STYLE_NAMES[
+    ((index % MANAGER_STYLE_NAMES.length) + MANAGER_STYLE_NAMES.length) % MANAGER_STYLE_NAMES.length
+  ] as ManagerStyleName
 }
 
 /** The rep habits. */

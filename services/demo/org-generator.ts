@@ -101,7 +101,8 @@ export function* generateOrg(options: GenerateOptions): Generator<CrmEvent> {
 export function estimateEventCount(options: GenerateOptions): number {
   const o = validate(options)
   const weekly = (h: RepHabit): number =>
-    5 * (h.activitiesPerDay + h.dealsPerDay * EVENTS_PER_DEAL + h.messagesToManagerPerDay * MESSAGES_PER_MANAGER_THREAD) +
+    5 *
+      (h.activitiesPerDay + h.dealsPerDay * EVENTS_PER_DEAL + h.messagesToManagerPerDay * MESSAGES_PER_MANAGER_THREAD) +
     5 * h.peerMessagesPerDay * MESSAGES_PER_PEER_THREAD +
     ROUTINE_EVENTS_PER_REP_WEEK
   let repWeeks = 0
@@ -306,7 +307,15 @@ const MEETING_SECONDS = [1800, 2700, 3600]
 /** How the open deals found at the start spread over the stages (weights). */
 const OPEN_PIPELINE_STAGES = [45, 27, 17, 11]
 
-const LOSS_REASONS = ['No budget', 'Chose a competitor', 'No decision', 'Bad timing', 'Price too high', 'Went dark', 'Not a fit']
+const LOSS_REASONS = [
+  'No budget',
+  'Chose a competitor',
+  'No decision',
+  'Bad timing',
+  'Price too high',
+  'Went dark',
+  'Not a fit',
+]
 const UPDATABLE_FIELDS = ['amount', 'close_date', 'next_step', 'forecast_category', 'description', 'probability']
 const PRODUCTS = ['Platform', 'Analytics add-on', 'Enterprise plan', 'Renewal', 'Expansion', 'Pilot', 'Services']
 const RECOGNITION_NOTES = [
@@ -324,18 +333,96 @@ const GOALS: readonly { goal: string; target: (h: RepHabit) => number }[] = [
   { goal: 'Move deals to proposal', target: (h) => Math.max(1, Math.round(h.dealsPerDay * 2)) },
 ]
 const QUOTA_PER_PERIOD: Readonly<Record<RepHabitName, number>> = { hunter: 110_000, farmer: 150_000, average: 100_000 }
-const TIMEZONES = ['America/New_York', 'Europe/London', 'America/Chicago', 'Europe/Berlin', 'America/Los_Angeles', 'Europe/Paris']
+const TIMEZONES = [
+  'America/New_York',
+  'Europe/London',
+  'America/Chicago',
+  'Europe/Berlin',
+  'America/Los_Angeles',
+  'Europe/Paris',
+]
 const FIRST_NAMES = [
-  'Maya', 'Liam', 'Ava', 'Noah', 'Zoe', 'Omar', 'Ines', 'Kenji', 'Priya', 'Lucas', 'Chloe', 'Mateo',
-  'Amara', 'Felix', 'Sofia', 'Ravi', 'Nora', 'Hugo', 'Lena', 'Tariq', 'Elena', 'Jonas', 'Aisha', 'Diego',
-  'Hana', 'Owen', 'Leila', 'Samir', 'Greta', 'Yusuf', 'Clara', 'Theo', 'Mina', 'Pablo', 'Freya', 'Idris',
+  'Maya',
+  'Liam',
+  'Ava',
+  'Noah',
+  'Zoe',
+  'Omar',
+  'Ines',
+  'Kenji',
+  'Priya',
+  'Lucas',
+  'Chloe',
+  'Mateo',
+  'Amara',
+  'Felix',
+  'Sofia',
+  'Ravi',
+  'Nora',
+  'Hugo',
+  'Lena',
+  'Tariq',
+  'Elena',
+  'Jonas',
+  'Aisha',
+  'Diego',
+  'Hana',
+  'Owen',
+  'Leila',
+  'Samir',
+  'Greta',
+  'Yusuf',
+  'Clara',
+  'Theo',
+  'Mina',
+  'Pablo',
+  'Freya',
+  'Idris',
 ]
 const LAST_NAMES = [
-  'Walsh', 'Okafor', 'Larsen', 'Moreau', 'Tanaka', 'Silva', 'Novak', 'Haddad', 'Kowalski', 'Nguyen',
-  'Fischer', 'Rossi', 'Mensah', 'Ortega', 'Lindqvist', 'Sato', 'Dubois', 'Kaur', 'Brennan', 'Petrov',
-  'Alvarez', 'Schmidt', 'Costa', 'Yilmaz', 'Olsen', 'Ibrahim', 'Murphy', 'Varga', 'Chen', 'Adeyemi',
+  'Walsh',
+  'Okafor',
+  'Larsen',
+  'Moreau',
+  'Tanaka',
+  'Silva',
+  'Novak',
+  'Haddad',
+  'Kowalski',
+  'Nguyen',
+  'Fischer',
+  'Rossi',
+  'Mensah',
+  'Ortega',
+  'Lindqvist',
+  'Sato',
+  'Dubois',
+  'Kaur',
+  'Brennan',
+  'Petrov',
+  'Alvarez',
+  'Schmidt',
+  'Costa',
+  'Yilmaz',
+  'Olsen',
+  'Ibrahim',
+  'Murphy',
+  'Varga',
+  'Chen',
+  'Adeyemi',
 ]
-const ACCOUNT_WORDS = ['Northwind', 'Blue Harbor', 'Summit', 'Evergreen', 'Ironclad', 'Brightpath', 'Redwood', 'Lumen', 'Quarry', 'Atlas']
+const ACCOUNT_WORDS = [
+  'Northwind',
+  'Blue Harbor',
+  'Summit',
+  'Evergreen',
+  'Ironclad',
+  'Brightpath',
+  'Redwood',
+  'Lumen',
+  'Quarry',
+  'Atlas',
+]
 const ACCOUNT_KINDS = ['Logistics', 'Health', 'Foods', 'Systems', 'Energy', 'Retail', 'Labs', 'Capital', 'Media']
 
 /**
@@ -460,7 +547,12 @@ class TimeQueue<T> {
         let c = 2 * i + 1
         if (c >= n) break
         const r = c + 1
-        if (r < n && ((times[r] as number) < (times[c] as number) || (times[r] === times[c] && (seqs[r] as number) < (seqs[c] as number)))) c = r
+        if (
+          r < n &&
+          ((times[r] as number) < (times[c] as number) ||
+            (times[r] === times[c] && (seqs[r] as number) < (seqs[c] as number)))
+        )
+          c = r
         const ct = times[c] as number
         if (t < ct || (t === ct && seq < (seqs[c] as number))) break
         times[i] = ct
@@ -672,7 +764,11 @@ class OrgSimulation {
     const h = rep.habit
     this.at(addWork(t, this.rng.exponential(WORKDAY / h.activitiesPerDay)), { kind: 'activity', rep, recurring: true })
     this.at(addWork(t, this.rng.exponential(WORKDAY / h.dealsPerDay)), { kind: 'newDeal', rep })
-    this.at(addWork(t, this.rng.exponential(WORKDAY / h.messagesToManagerPerDay)), { kind: 'openThread', rep, peer: false })
+    this.at(addWork(t, this.rng.exponential(WORKDAY / h.messagesToManagerPerDay)), {
+      kind: 'openThread',
+      rep,
+      peer: false,
+    })
     this.at(addWork(t, this.rng.exponential(WORKDAY / h.peerMessagesPerDay)), { kind: 'openThread', rep, peer: true })
   }
 
@@ -695,7 +791,8 @@ class OrgSimulation {
         // About the steady-state number of open deals: creation rate × mean life (≈ 2.2 steps).
         const h = rep.habit
         const open = Math.round(h.dealsPerDay * h.stepMeanDays * 2.2 * this.rng.uniform(0.8, 1.2))
-        for (let d = 0; d < open; d++) this.createDeal(t, rep, this.rng.weighted(OPEN_PIPELINE_STAGES), o.startMs + WORK_START)
+        for (let d = 0; d < open; d++)
+          this.createDeal(t, rep, this.rng.weighted(OPEN_PIPELINE_STAGES), o.startMs + WORK_START)
       }
     }
   }
@@ -812,11 +909,21 @@ class OrgSimulation {
         }
       }
       if (rng.chance(s.teamMeetingWeekly)) {
-        this.at(addWork(weekStart + WORK_START, rng.uniform(HOUR, 2 * HOUR)), { kind: 'meeting', organizer: manager, meeting: 'team', rep: null })
+        this.at(addWork(weekStart + WORK_START, rng.uniform(HOUR, 2 * HOUR)), {
+          kind: 'meeting',
+          organizer: manager,
+          meeting: 'team',
+          rep: null,
+        })
       }
       if (rng.chance(s.teamLunchWeekly)) {
         const lunchDay = weekStart + rng.int(5) * DAY
-        this.at(lunchDay + 12 * HOUR + rng.int(30) * MINUTE, { kind: 'meeting', organizer: manager, meeting: 'lunch', rep: null })
+        this.at(lunchDay + 12 * HOUR + rng.int(30) * MINUTE, {
+          kind: 'meeting',
+          organizer: manager,
+          meeting: 'lunch',
+          rep: null,
+        })
       }
       for (let r = this.countAround(s.recognitionsPerWeek); r > 0; r--) {
         this.at(this.workTimeInWeek(weekStart), { kind: 'recognition', from: manager, team: manager })
@@ -836,7 +943,11 @@ class OrgSimulation {
     }
     this.at(weekStart + WORK_START + HOUR, { kind: 'staff', oneOnOne: null })
     if (rng.chance(0.3) && this.managers.length > 0) {
-      this.at(this.workTimeInWeek(weekStart), { kind: 'recognition', from: this.executive, team: rng.pick(this.managers) })
+      this.at(this.workTimeInWeek(weekStart), {
+        kind: 'recognition',
+        from: this.executive,
+        team: rng.pick(this.managers),
+      })
     }
   }
 
@@ -844,8 +955,13 @@ class OrgSimulation {
     if (!rep.active) return
     const rng = this.rng
     const h = rep.habit
-    if (recurring) this.at(addWork(t, rng.exponential(WORKDAY / h.activitiesPerDay)), { kind: 'activity', rep, recurring: true })
-    const kind = recurring ? (ACTIVITY_KINDS[rng.weighted(h.activityMix)] as (typeof ACTIVITY_KINDS)[number]) : rng.chance(0.7) ? 'email' : 'note'
+    if (recurring)
+      this.at(addWork(t, rng.exponential(WORKDAY / h.activitiesPerDay)), { kind: 'activity', rep, recurring: true })
+    const kind = recurring
+      ? (ACTIVITY_KINDS[rng.weighted(h.activityMix)] as (typeof ACTIVITY_KINDS)[number])
+      : rng.chance(0.7)
+        ? 'email'
+        : 'note'
     const live = kind === 'call' || kind === 'meeting'
     let owner: Person = rep
     const participants: string[] = []
@@ -856,7 +972,8 @@ class OrgSimulation {
       const deal = rng.pick(rep.deals)
       opportunityId = deal.id
       if (rng.chance(0.7)) accountId = deal.account.id
-      const count = kind === 'meeting' ? rng.between(1, 3) : kind === 'email' ? rng.between(1, 2) : kind === 'note' ? rng.int(2) : 1
+      const count =
+        kind === 'meeting' ? rng.between(1, 3) : kind === 'email' ? rng.between(1, 2) : kind === 'note' ? rng.int(2) : 1
       for (let i = 0; i < Math.min(count, deal.contacts.length); i++) {
         contacts.push(deal.contacts[deal.cursor] as string)
         deal.cursor = (deal.cursor + 1) % deal.contacts.length
@@ -875,7 +992,8 @@ class OrgSimulation {
       accountId = account.id
       const count = kind === 'meeting' ? rng.between(1, 3) : kind === 'note' ? rng.int(2) : 1
       const first = rng.int(account.contacts)
-      for (let i = 0; i < Math.min(count, account.contacts); i++) contacts.push(`${account.id}-c${((first + i) % account.contacts) + 1}`)
+      for (let i = 0; i < Math.min(count, account.contacts); i++)
+        contacts.push(`${account.id}-c${((first + i) % account.contacts) + 1}`)
     }
     // A teammate (a solutions engineer, a buddy) sometimes joins a call or a meeting.
     if (live && owner === rep && rng.chance(0.04)) {
@@ -921,7 +1039,9 @@ class OrgSimulation {
     const contacts: string[] = []
     for (let i = 0; i < n; i++) contacts.push(`${account.id}-c${((first + i) % account.contacts) + 1}`)
     const currency = rng.chance(0.15) ? 'EUR' : 'USD'
-    const amount = rng.chance(0.03) ? undefined : Math.max(500, Math.round(rng.logNormal(h.medianAmount, 0.6) / 100) * 100)
+    const amount = rng.chance(0.03)
+      ? undefined
+      : Math.max(500, Math.round(rng.logNormal(h.medianAmount, 0.6) / 100) * 100)
     const deal: Deal = {
       id: this.nextId('opp'),
       account,
@@ -966,7 +1086,10 @@ class OrgSimulation {
     const by = manager !== null && rng.chance(manager.style.updateByManager) ? manager : deal.owner
     const first = rng.int(UPDATABLE_FIELDS.length)
     const fields = [UPDATABLE_FIELDS[first] as string]
-    if (rng.chance(0.3)) fields.push(UPDATABLE_FIELDS[(first + 1 + rng.int(UPDATABLE_FIELDS.length - 1)) % UPDATABLE_FIELDS.length] as string)
+    if (rng.chance(0.3))
+      fields.push(
+        UPDATABLE_FIELDS[(first + 1 + rng.int(UPDATABLE_FIELDS.length - 1)) % UPDATABLE_FIELDS.length] as string,
+      )
     if (fields.includes('amount') && deal.amount !== undefined) {
       deal.amount = Math.max(500, Math.round((deal.amount * rng.uniform(0.8, 1.2)) / 100) * 100)
     }
@@ -1114,7 +1237,12 @@ class OrgSimulation {
     if (thread.replyPending) return
     const rng = this.rng
     const replier = thread.lastSender === thread.a ? thread.b : thread.a
-    const habit = replier === thread.b ? thread.bReplies : thread.a.role === 'rep' && thread.b.role === 'rep' ? PEER_REPLIES : REP_REPLIES
+    const habit =
+      replier === thread.b
+        ? thread.bReplies
+        : thread.a.role === 'rep' && thread.b.role === 'rep'
+          ? PEER_REPLIES
+          : REP_REPLIES
     if (rng.chance(habit.share)) {
       const delay = rng.logNormal(habit.medianWorkMinutes * MINUTE, habit.sigma)
       const when = habit.offHours ? t + Math.max(SECOND, Math.round(delay / SECOND) * SECOND) : addWork(t, delay)
@@ -1281,7 +1409,12 @@ function styleReplies(style: ManagerStyle): ReplyHabit {
  * `duplicateShare` emitted a second time shortly after (a retried webhook). At most
  * MAX_HELD_EVENTS are held at once.
  */
-function* deliver(simulation: OrgSimulation, rng: Prng, lateShare: number, duplicateShare: number): Generator<CrmEvent> {
+function* deliver(
+  simulation: OrgSimulation,
+  rng: Prng,
+  lateShare: number,
+  duplicateShare: number,
+): Generator<CrmEvent> {
   const held = new TimeQueue<CrmEvent>()
   for (let event = simulation.next(); event !== undefined; event = simulation.next()) {
     const t = simulation.now

@@ -31,6 +31,8 @@ export interface IngestOptions {
   groupId: string
   /** Upper bound of the retry backoff while ClickHouse, Kafka or Temporal is failing. */
   maxBackoffMs?: number
+  /** How long the group waits for a silent member before reassigning its partitions. */
+  sessionTimeoutMs?: number
 }
 
 export interface BatchOutcome {
@@ -217,20 +219,27 @@ async function processChunk(
 
 export interface RunningIngest {
   consumer: Consumer
+  /** Whether the consumer currently holds its place in the group (for readiness). */
+  joined(): boolean
   stop(): Promise<void>
 }
 
 export async function startIngestConsumer(deps: IngestDeps, options: IngestOptions): Promise<RunningIngest> {
   const consumer = deps.kafka.consumer({
     groupId: options.groupId,
-    // Long enough for a slow insert; heartbeats continue during retries (see untilDone).
-    sessionTimeout: 45_000,
-    heartbeatInterval: 3_000,
+    // Heartbeats go on while a chunk is processed and while a step is retried (processBatch).
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
     // Compressed bytes: about 10-20k events of a CRM stream per partition and fetch.
     maxBytesPerPartition: 1024 * 1024,
     maxBytes: 8 * 1024 * 1024,
     maxWaitTimeInMs: 200,
   })
+  // Listen before run(): the first join can happen before run() returns.
+  let joined = false
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true))
+  consumer.on(consumer.events.CRASH, () => (joined = false))
+  consumer.on(consumer.events.STOP, () => (joined = false))
   await consumer.connect()
   await consumer.subscribe({ topic: options.topic, fromBeginning: true })
   await consumer.run({
@@ -246,5 +255,5 @@ export async function startIngestConsumer(deps: IngestDeps, options: IngestOptio
       }
     },
   })
-  return { consumer, stop: () => consumer.disconnect() }
+  return { consumer, joined: () => joined, stop: () => consumer.disconnect() }
 }

@@ -38,11 +38,13 @@ export const startIngest: ServiceStarter = async ({ config, clickhouse, logger, 
       logger: log,
       metrics: createIngestMetrics(metrics),
     },
-    { topic: config.KAFKA_EVENTS_TOPIC, groupId: config.KAFKA_CONSUMER_GROUP },
+    {
+      topic: config.KAFKA_EVENTS_TOPIC,
+      groupId: config.KAFKA_CONSUMER_GROUP,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    },
   )
-  let joined = false
-  running.consumer.on(running.consumer.events.GROUP_JOIN, () => (joined = true))
-  http.addReadinessCheck('ingest', async () => joined)
+  http.addReadinessCheck('ingest', async () => running.joined())
   return {
     name: 'ingest',
     async stop() {

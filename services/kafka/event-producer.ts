@@ -3,7 +3,7 @@
  * file import, demo). Valid events go to the events topic keyed by org_id; invalid ones go to the
  * dead-letter topic with their original bytes and headers saying why, from where and when.
  */
-import { CompressionTypes, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs'
+import { CompressionTypes, Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs'
 import type { KafkaConfig } from '../../schemas/config.schema.ts'
 
 /** A valid event ready to send: its org (the key) and its JSON text as received. */
@@ -56,7 +56,11 @@ export async function createEventProducer(
   config: Pick<KafkaConfig, 'KAFKA_EVENTS_TOPIC' | 'KAFKA_DLQ_TOPIC' | 'KAFKA_COMPRESSION'>,
   clock: () => Date = () => new Date(),
 ): Promise<EventProducer> {
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false })
+  // The Java client's partitioner (murmur2): one org_id lands on the same partition from any client.
+  const producer: Producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
   await producer.connect()
   const compression = config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
   return {

@@ -21,7 +21,10 @@ export function isDay(value: string): boolean {
 
 /** Throws a DayError naming `what` unless `value` is a valid day. */
 export function assertDay(value: string, what: string): void {
-  if (!isDay(value)) throw new DayError(`${what}: must be a calendar date YYYY-MM-DD between 1970-01-01 and 2149-06-05 (got ${JSON.stringify(value)})`)
+  if (!isDay(value))
+    throw new DayError(
+      `${what}: must be a calendar date YYYY-MM-DD between 1970-01-01 and 2149-06-05 (got ${JSON.stringify(value)})`,
+    )
 }
 
 /** `day` shifted by `n` days. */

@@ -58,7 +58,9 @@ function cte(name: string, body: SqlFragment): Cte {
 }
 
 // The window: the org's events on the requested days, each event once.
-const W = cte('w', sql`
+const W = cte(
+  'w',
+  sql`
   SELECT event_id, type, occurred_at, toDate(occurred_at, {tz:String}) AS day,
          opportunity_id, account_id, owner_id, stage_category, to_category, changed_by, from_owner,
          to_owner, closed_by, outcome,
@@ -71,21 +73,27 @@ const W = cte('w', sql`
   WHERE org_id = {org:String}
     AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
     AND has({days:Array(Date)}, toDate(occurred_at, {tz:String}))
-  LIMIT 1 BY event_id`)
+  LIMIT 1 BY event_id`,
+)
 
 // The org chart's history, one version per (user, instant): of upserts at the same instant the
 // larger event_id wins, so the ASOF joins below (latest version with occurred_at <= t) are
 // deterministic. "On m's team at t" = ASOF version has role rep, active and manager_id m.
-const UV = cte('uv', sql`
+const UV = cte(
+  'uv',
+  sql`
   SELECT user_id, occurred_at,
          argMax(role, event_id) AS role, argMax(manager_id, event_id) AS manager_id,
          argMax(active, event_id) AS active
   FROM {db:Identifier}.events
   WHERE org_id = {org:String} AND type = 'user.upserted' AND occurred_at < {hi:DateTime64(3, 'UTC')}
-  GROUP BY user_id, occurred_at`)
+  GROUP BY user_id, occurred_at`,
+)
 
 // Ownership history of the window's deals: (deal, instant from which in effect, owner).
-const OW = cte('ow', sql`
+const OW = cte(
+  'ow',
+  sql`
   SELECT opportunity_id, eff, argMax(owner, (occurred_at, event_id)) AS owner
   FROM (
     SELECT opportunity_id, occurred_at, event_id,
@@ -97,10 +105,13 @@ const OW = cte('ow', sql`
       AND occurred_at < {hi:DateTime64(3, 'UTC')}
       AND opportunity_id IN (SELECT opportunity_id FROM w WHERE opportunity_id != '')
   )
-  GROUP BY opportunity_id, eff`)
+  GROUP BY opportunity_id, eff`,
+)
 
 // Attributes of the window's deals, from their opportunity.created.
-const OA = cte('oa', sql`
+const OA = cte(
+  'oa',
+  sql`
   SELECT opportunity_id, a.1 AS account, a.2 AS amount_dec, a.3 AS currency_or_default
   FROM (
     SELECT opportunity_id,
@@ -112,55 +123,76 @@ const OA = cte('oa', sql`
     WHERE org_id = {org:String} AND type = 'opportunity.created'
       AND opportunity_id IN (SELECT opportunity_id FROM w WHERE opportunity_id != '')
     GROUP BY opportunity_id
-  )`)
+  )`,
+)
 
 // Deal events of the window (opportunity.*, activity.logged with a deal) with the deal's owner
 // at the event, then m = the owner's manager if the owner is a rep on m's team at the event.
-const DE = cte('de', sql`
+const DE = cte(
+  'de',
+  sql`
   SELECT x.*, if(x.type = 'opportunity.owner_changed', x.from_owner, o.owner) AS deal_owner
   FROM (SELECT * FROM w WHERE startsWith(type, 'opportunity.') OR (type = 'activity.logged' AND opportunity_id != '')) AS x
-  ASOF LEFT JOIN ow AS o ON x.opportunity_id = o.opportunity_id AND x.occurred_at >= o.eff`)
+  ASOF LEFT JOIN ow AS o ON x.opportunity_id = o.opportunity_id AND x.occurred_at >= o.eff`,
+)
 
-const DT = cte('dt', sql`
+const DT = cte(
+  'dt',
+  sql`
   SELECT de.*, if(u.role = 'rep' AND u.active = 1, u.manager_id, '') AS m
   FROM de
-  ASOF LEFT JOIN uv AS u ON de.deal_owner = u.user_id AND de.occurred_at >= u.occurred_at`)
+  ASOF LEFT JOIN uv AS u ON de.deal_owner = u.user_id AND de.occurred_at >= u.occurred_at`,
+)
 
 // goal.set by m for a rep on m's team at the event.
-const GS = cte('gs', sql`
+const GS = cte(
+  'gs',
+  sql`
   SELECT x.day AS day, x.set_by AS m
   FROM (SELECT day, occurred_at, user_id, set_by FROM w WHERE type = 'goal.set') AS x
   ASOF LEFT JOIN uv AS u ON x.user_id = u.user_id AND x.occurred_at >= u.occurred_at
-  WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id = x.set_by AND x.set_by != ''`)
+  WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id = x.set_by AND x.set_by != ''`,
+)
 
 // Rep messages to m: sender a rep on m's team at the event, m among the recipients.
-const RQ = cte('rq', sql`
+const RQ = cte(
+  'rq',
+  sql`
   SELECT x.day AS day, x.occurred_at AS occurred_at, x.thread_id AS thread_id, u.manager_id AS m
   FROM (SELECT day, occurred_at, thread_id, sender_id, recipient_ids FROM w WHERE type = 'message.sent') AS x
   ASOF LEFT JOIN uv AS u ON x.sender_id = u.user_id AND x.occurred_at >= u.occurred_at
-  WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id != '' AND has(x.recipient_ids, u.manager_id)`)
+  WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id != '' AND has(x.recipient_ids, u.manager_id)`,
+)
 
 // Messages that may reply to them: same thread, up to 168 h after the window.
-const MR = cte('mr', sql`
+const MR = cte(
+  'mr',
+  sql`
   SELECT thread_id, sender_id, occurred_at
   FROM {db:Identifier}.events
   WHERE org_id = {org:String} AND type = 'message.sent'
     AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at <= addHours({hi:DateTime64(3, 'UTC')}, 168)
     AND thread_id IN (SELECT thread_id FROM rq)
-  GROUP BY thread_id, sender_id, occurred_at`)
+  GROUP BY thread_id, sender_id, occurred_at`,
+)
 
 // The reply: the earliest message by m in the thread strictly after (ASOF <), kept if within
 // 168 h. The earliest-after rule makes one reply answer every earlier unanswered message.
-const RD = cte('rd', sql`
+const RD = cte(
+  'rd',
+  sql`
   SELECT rq.day AS day, rq.m AS m,
          if(r.occurred_at > rq.occurred_at, toUnixTimestamp64Milli(r.occurred_at) - toUnixTimestamp64Milli(rq.occurred_at), NULL) AS delay_ms,
          delay_ms IS NOT NULL AND delay_ms <= 168 * 3600000 AS replied
   FROM rq
-  ASOF LEFT JOIN mr AS r ON rq.thread_id = r.thread_id AND rq.m = r.sender_id AND rq.occurred_at < r.occurred_at`)
+  ASOF LEFT JOIN mr AS r ON rq.thread_id = r.thread_id AND rq.m = r.sender_id AND rq.occurred_at < r.occurred_at`,
+)
 
 // One-on-ones and lunches: for each participant who is a rep on some m's team at the event,
 // that m counts the meeting if m took part too (once per meeting and m).
-const MP = cte('mp', sql`
+const MP = cte(
+  'mp',
+  sql`
   SELECT x.event_id AS event_id, x.day AS day, x.kind AS kind, x.people AS people,
          if(u.role = 'rep' AND u.active = 1, u.manager_id, '') AS m
   FROM (
@@ -169,22 +201,31 @@ const MP = cte('mp', sql`
     ARRAY JOIN arrayDistinct(arrayConcat([organizer_id], attendee_ids)) AS p
     WHERE type = 'meeting.held' AND kind IN ('one_on_one', 'lunch')
   ) AS x
-  ASOF LEFT JOIN uv AS u ON x.p = u.user_id AND x.occurred_at >= u.occurred_at`)
+  ASOF LEFT JOIN uv AS u ON x.p = u.user_id AND x.occurred_at >= u.occurred_at`,
+)
 
-const MQ = cte('mq', sql`
+const MQ = cte(
+  'mq',
+  sql`
   SELECT DISTINCT event_id, day, kind, people, m
   FROM mp
-  WHERE m != '' AND has(people, m)`)
+  WHERE m != '' AND has(people, m)`,
+)
 
 // recognition.given from m to at least one rep on m's team at the event (once per event).
-const RG = cte('rg', sql`
+const RG = cte(
+  'rg',
+  sql`
   SELECT DISTINCT x.event_id AS event_id, x.day AS day, x.from_id AS m
   FROM (SELECT event_id, day, occurred_at, from_id, t FROM w ARRAY JOIN to_ids AS t WHERE type = 'recognition.given') AS x
   ASOF LEFT JOIN uv AS u ON x.t = u.user_id AND x.occurred_at >= u.occurred_at
-  WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id = x.from_id AND x.from_id != ''`)
+  WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id = x.from_id AND x.from_id != ''`,
+)
 
 // Manager facts: one row per (fact, m), columns neutral where the fact says nothing.
-const MF = cte('mf', sql`
+const MF = cte(
+  'mf',
+  sql`
   SELECT day, m, opportunity_id AS opp,
          toUInt8((type IN ('opportunity.stage_changed', 'opportunity.updated', 'opportunity.owner_changed') AND changed_by = m)
            OR (type = 'opportunity.closed' AND closed_by = m)
@@ -207,11 +248,14 @@ const MF = cte('mf', sql`
          toUInt8(kind = 'one_on_one'), toUInt8(kind = 'lunch'), if(kind = 'one_on_one', people, []), 0
   FROM mq
   UNION ALL
-  SELECT day, m, '', 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, [], 1 FROM rg`)
+  SELECT day, m, '', 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, [], 1 FROM rg`,
+)
 
 // First entry of a deal into a qualified category, over all time: the window's entries that are
 // their deal's first count for the deal's owner at that event.
-const FE = cte('fe', sql`
+const FE = cte(
+  'fe',
+  sql`
   SELECT argMin(event_id, (occurred_at, event_id)) AS first_event_id
   FROM {db:Identifier}.events
   WHERE org_id = {org:String}
@@ -222,16 +266,22 @@ const FE = cte('fe', sql`
       SELECT opportunity_id FROM w
       WHERE (type = 'opportunity.created' AND stage_category IN ${QUALIFIED})
          OR (type = 'opportunity.stage_changed' AND to_category IN ${QUALIFIED}))
-  GROUP BY opportunity_id`)
+  GROUP BY opportunity_id`,
+)
 
 // Activities of the window, with their account (own, else their deal's).
-const AC = cte('ac', sql`
+const AC = cte(
+  'ac',
+  sql`
   SELECT a.*, if(a.account_id != '', a.account_id, oa.account) AS account
   FROM (SELECT * FROM w WHERE type = 'activity.logged') AS a
-  LEFT JOIN oa ON a.opportunity_id = oa.opportunity_id`)
+  LEFT JOIN oa ON a.opportunity_id = oa.opportunity_id`,
+)
 
 // Rep facts: one row per (fact, user r); the report keeps the users who are reps.
-const RF = cte('rf', sql`
+const RF = cte(
+  'rf',
+  sql`
   SELECT day, owner_id AS r, toUInt8(1) AS created,
          map(currency_or_default, ifNull(amount_dec, ${ZERO})) AS pipeline,
          toUInt8(0) AS qualified, toUInt8(0) AS win, toUInt8(0) AS loss, ${NO_MONEY} AS won_map,
@@ -256,13 +306,16 @@ const RF = cte('rf', sql`
   FROM w WHERE type = 'activity.logged' AND owner_id != ''
   UNION ALL
   SELECT day, p, 0, ${NO_MONEY}, 0, 0, 0, ${NO_MONEY}, 0, 0, 0, 0, account, contact_ids, opportunity_id
-  FROM ac ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', arrayConcat([owner_id], participant_ids))) AS p`)
+  FROM ac ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', arrayConcat([owner_id], participant_ids))) AS p`,
+)
 
 // Deals of the window's activities that reached 3 distinct contacts on one of the window's days:
 // per (deal, contact) the day the contact first appeared in the deal's activities (by anyone);
 // the deal's 3rd smallest such day is when it became multithreaded. Later events cannot change
 // the days up to that one, so events from `hi` on are not read.
-const MT = cte('mt', sql`
+const MT = cte(
+  'mt',
+  sql`
   SELECT opportunity_id, ${ID128(sql`opportunity_id`)} AS deal_id128, arraySort(groupArray(first_day))[3] AS day
   FROM (
     SELECT opportunity_id, contact, toDate(min(occurred_at), {tz:String}) AS first_day
@@ -273,15 +326,22 @@ const MT = cte('mt', sql`
     GROUP BY opportunity_id, contact
   )
   GROUP BY opportunity_id
-  HAVING count() >= 3 AND has({days:Array(Date)}, day)`)
+  HAVING count() >= 3 AND has({days:Array(Date)}, day)`,
+)
 
-const UVF = cte('uvf', sql`
-  SELECT day, user_id, occurred_at, event_id, role, manager_id, active FROM w WHERE type = 'user.upserted'`)
+const UVF = cte(
+  'uvf',
+  sql`
+  SELECT day, user_id, occurred_at, event_id, role, manager_id, active FROM w WHERE type = 'user.upserted'`,
+)
 
-const EXF = cte('exf', sql`
+const EXF = cte(
+  'exf',
+  sql`
   SELECT day, if(type = 'quota.set', 'quota', 'goal') AS kind, user_id, set_by,
          assumeNotNull(period_start) AS period_start, assumeNotNull(period_end) AS period_end
-  FROM w WHERE type IN ('quota.set', 'goal.set') AND period_start IS NOT NULL AND period_end IS NOT NULL`)
+  FROM w WHERE type IN ('quota.set', 'goal.set') AND period_start IS NOT NULL AND period_end IS NOT NULL`,
+)
 
 /** Every fact CTE, in dependency order. */
 const FACT_CTE_LIST: readonly Cte[] = [W, UV, OW, OA, DE, DT, GS, RQ, MR, RD, MP, MQ, RG, MF, FE, AC, RF, MT, UVF, EXF]
@@ -307,7 +367,9 @@ export function materializedTableParam(name: MaterializedCte): string {
 export function factCtes(materialized: readonly MaterializedCte[] = []): SqlFragment {
   const parts = FACT_CTE_LIST.map(({ name, body }) =>
     (materialized as readonly string[]).includes(name)
-      ? new SqlFragment(`${name} AS (SELECT * FROM {db:Identifier}.{${materializedTableParam(name as MaterializedCte)}:Identifier})`)
+      ? new SqlFragment(
+          `${name} AS (SELECT * FROM {db:Identifier}.{${materializedTableParam(name as MaterializedCte)}:Identifier})`,
+        )
       : new SqlFragment(`${name} AS (${body.text}\n)`),
   )
   return new SqlFragment(parts.map((p) => p.text).join(',\n'))

@@ -12,6 +12,7 @@ export interface OrgSettings {
   defaultCurrency: string
 }
 
+/** The settings of an org that never set any. */
 export const DEFAULT_ORG_SETTINGS: Readonly<OrgSettings> = Object.freeze({ timezone: 'UTC', defaultCurrency: 'USD' })
 
 /** A setting that ClickHouse could not use; nothing was written. */
@@ -50,13 +51,19 @@ export async function setOrgSettings(
   changes: { timezone?: string; defaultCurrency?: string },
 ): Promise<OrgSettings> {
   if (changes.defaultCurrency !== undefined && !/^[A-Z]{3}$/.test(changes.defaultCurrency)) {
-    throw new OrgSettingsError(`defaultCurrency: must be an ISO-4217 code of 3 upper-case letters (got ${JSON.stringify(changes.defaultCurrency)})`)
+    throw new OrgSettingsError(
+      `defaultCurrency: must be an ISO-4217 code of 3 upper-case letters (got ${JSON.stringify(changes.defaultCurrency)})`,
+    )
   }
   if (changes.timezone !== undefined) {
     try {
-      await ch.client.query({ query: CHECK_TIMEZONE.text, query_params: { tz: changes.timezone }, format: 'JSONEachRow' }).then((r) => r.json())
+      await ch.client
+        .query({ query: CHECK_TIMEZONE.text, query_params: { tz: changes.timezone }, format: 'JSONEachRow' })
+        .then((r) => r.json())
     } catch (error) {
-      throw new OrgSettingsError(`timezone: unknown to ClickHouse (got ${JSON.stringify(changes.timezone)})`, { cause: error })
+      throw new OrgSettingsError(`timezone: unknown to ClickHouse (got ${JSON.stringify(changes.timezone)})`, {
+        cause: error,
+      })
     }
   }
   const next = { ...(await getOrgSettings(ch, org)), ...definedOnly(changes) }

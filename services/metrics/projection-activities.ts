@@ -17,7 +17,14 @@
 import { randomUUID } from 'node:crypto'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { dayRuns, instantBounds, normalizeDays } from './days.ts'
-import { factCtes, ID128, MATERIALIZED_CTES, materializeCte, materializedTableParam, METRICS_DEFINITION_VERSION } from './metric-facts.ts'
+import {
+  factCtes,
+  ID128,
+  MATERIALIZED_CTES,
+  materializeCte,
+  materializedTableParam,
+  METRICS_DEFINITION_VERSION,
+} from './metric-facts.ts'
 import { getOrgSettings } from './org-settings.ts'
 import { sql, type SqlFragment } from './sql.ts'
 
@@ -146,12 +153,12 @@ const DELETE_SUPERSEDED_MARKERS = sql`
   DELETE FROM {db:Identifier}.metric_days
   WHERE org_id = {org:String} AND (day, generation) IN (${SUPERSEDED})`
 
-const FACT_TABLES = ['metric_manager_daily', 'metric_rep_daily', 'metric_multithreaded_deals', 'metric_user_versions', 'metric_expectations'] as const
+const FACT_TABLES = FACT_INSERTS.map(({ table }) => table)
 
 // Memory tables of recomputations that died before dropping them.
 const STALE_TMP_TABLES = sql`
   SELECT name FROM system.tables
-  WHERE database = {db:String} AND startsWith(name, 'metric_tmp_') AND metadata_modification_time < {orphan_before:DateTime}`
+  WHERE database = {db:String} AND startsWith(name, 'metric_tmp_') AND metadata_modification_time < {orphan_before:DateTime64(3, 'UTC')}`
 
 // Days touched by new events, widened to the days whose facts they can change (METRICS.md):
 // - a message can be the reply of rep messages up to 168 h earlier;
@@ -231,7 +238,10 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     const stamp = { generation, computed_at: toDateTime64(clock()), version: METRICS_DEFINITION_VERSION }
     for (const run of dayRuns(days, MAX_RUN_DAYS)) {
       const tmp = Object.fromEntries(
-        MATERIALIZED_CTES.map((name) => [materializedTableParam(name), `metric_tmp_${generation.replaceAll('-', '')}_${name}`]),
+        MATERIALIZED_CTES.map((name) => [
+          materializedTableParam(name),
+          `metric_tmp_${generation.replaceAll('-', '')}_${name}`,
+        ]),
       )
       const params = {
         db: ch.database,
@@ -244,16 +254,24 @@ export function createProjectionActivities(deps: ProjectionDeps) {
         ...tmp,
       }
       try {
-        for (const name of MATERIALIZED_CTES) await ch.client.command({ query: materializeCte(name).text, query_params: params })
+        for (const name of MATERIALIZED_CTES)
+          await ch.client.command({ query: materializeCte(name).text, query_params: params })
         for (const { insert } of FACT_INSERTS) await ch.client.command({ query: insert.text, query_params: params })
         await ch.client.command({ query: INSERT_MARKERS.text, query_params: params })
       } finally {
         for (const table of Object.values(tmp)) {
-          await ch.client.command({ query: 'DROP TABLE IF EXISTS {db:Identifier}.{table:Identifier}', query_params: { db: ch.database, table } })
+          await ch.client.command({
+            query: 'DROP TABLE IF EXISTS {db:Identifier}.{table:Identifier}',
+            query_params: { db: ch.database, table },
+          })
         }
       }
     }
-    const result = await ch.client.query({ query: COUNT_ROWS.text, query_params: { db: ch.database, org: input.org, generation }, format: 'JSONEachRow' })
+    const result = await ch.client.query({
+      query: COUNT_ROWS.text,
+      query_params: { db: ch.database, org: input.org, generation },
+      format: 'JSONEachRow',
+    })
     const [count] = await result.json<{ n: number | string }>()
     return { days: days.length, rows: Number(count?.n ?? 0) }
   }
@@ -261,11 +279,19 @@ export function createProjectionActivities(deps: ProjectionDeps) {
   async function pruneSuperseded(input: { org: string; olderThanMinutes?: number }): Promise<{ tables: number }> {
     const orphanBefore = new Date(clock().getTime() - (input.olderThanMinutes ?? 60) * 60_000)
     const params = { db: ch.database, org: input.org, orphan_before: toDateTime64(orphanBefore) }
-    for (const table of FACT_TABLES) await ch.client.command({ query: DELETE_SUPERSEDED.text, query_params: { ...params, table } })
+    for (const table of FACT_TABLES)
+      await ch.client.command({ query: DELETE_SUPERSEDED.text, query_params: { ...params, table } })
     await ch.client.command({ query: DELETE_SUPERSEDED_MARKERS.text, query_params: params })
-    const stale = await ch.client.query({ query: STALE_TMP_TABLES.text, query_params: { ...params, orphan_before: params.orphan_before.slice(0, 19) }, format: 'JSONEachRow' })
+    const stale = await ch.client.query({
+      query: STALE_TMP_TABLES.text,
+      query_params: params,
+      format: 'JSONEachRow',
+    })
     for (const { name } of await stale.json<{ name: string }>()) {
-      await ch.client.command({ query: 'DROP TABLE IF EXISTS {db:Identifier}.{table:Identifier}', query_params: { db: ch.database, table: name } })
+      await ch.client.command({
+        query: 'DROP TABLE IF EXISTS {db:Identifier}.{table:Identifier}',
+        query_params: { db: ch.database, table: name },
+      })
     }
     return { tables: FACT_TABLES.length }
   }

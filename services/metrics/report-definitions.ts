@@ -4,7 +4,9 @@
  * numerator and denominator, `null` for a zero denominator).
  */
 
+/** The reports of METRICS.md. */
 export const REPORT_NAMES = ['manager-autonomy', 'manager-direction', 'manager-care', 'rep-volume'] as const
+/** One of `REPORT_NAMES`. */
 export type ReportName = (typeof REPORT_NAMES)[number]
 
 /** Report parameters: an inclusive range of calendar dates in the org's timezone. */

@@ -20,10 +20,8 @@ export interface HttpServer {
 }
 
 export async function startHttpServer(config: HttpConfig, logger: Logger, metrics?: Registry): Promise<HttpServer> {
-  const app = Fastify({
-    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
-  })
+  // Fastify logs each request at info: the http component's logger keeps warnings and errors.
+  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger })
   const checks = new Map<string, ReadinessCheck>()
   app.get('/healthz', async () => ({ status: 'ok' }))
   if (metrics) {

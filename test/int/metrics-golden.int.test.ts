@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
-import { setOrgSettings } from '../../services/metrics/org-settings.ts'
+import { getOrgSettings, OrgSettingsError, setOrgSettings } from '../../services/metrics/org-settings.ts'
 import { createProjectionActivities } from '../../services/metrics/projection-activities.ts'
 import {
   REPORT_COLUMNS,
@@ -699,5 +699,19 @@ describe('projection activities', () => {
     for (const name of Object.keys(ACME_EXPECTED) as ReportName[]) {
       expect(await runReport(ch, name, { org: 'acme', ...ACME_RANGE })).toEqual(ACME_EXPECTED[name])
     }
+  })
+})
+
+describe('org settings', () => {
+  it('defaults to UTC and USD, updates one setting at a time, and refuses what ClickHouse cannot use', async () => {
+    expect(await getOrgSettings(ch, 'settings-org')).toEqual({ timezone: 'UTC', defaultCurrency: 'USD' })
+    await setOrgSettings(ch, 'settings-org', { timezone: 'Europe/Paris' })
+    await setOrgSettings(ch, 'settings-org', { defaultCurrency: 'JPY' })
+    expect(await getOrgSettings(ch, 'settings-org')).toEqual({ timezone: 'Europe/Paris', defaultCurrency: 'JPY' })
+    await expect(setOrgSettings(ch, 'settings-org', { timezone: 'Mars/Olympus' })).rejects.toThrow(OrgSettingsError)
+    await expect(setOrgSettings(ch, 'settings-org', { defaultCurrency: 'usd' })).rejects.toThrow(/defaultCurrency/)
+    expect(await getOrgSettings(ch, 'settings-org')).toEqual({ timezone: 'Europe/Paris', defaultCurrency: 'JPY' })
+    // Settings are per org.
+    expect(await getOrgSettings(ch, 'settings-other')).toEqual({ timezone: 'UTC', defaultCurrency: 'USD' })
   })
 })

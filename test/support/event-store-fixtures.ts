@@ -44,7 +44,8 @@ export async function insertRawEvents(ch: ClickHouse, events: readonly RawEvent[
     values: events.map(eventStoreRow),
     format: 'JSONEachRow',
     // A test may insert the same batch twice on purpose (duplicates): the insert deduplication of
-    // non_replicated_deduplication_window would silently drop the second one.
+    // non_replicated_deduplication_window would silently drop the second one
+    // (https://clickhouse.com/docs/operations/settings/settings#insert_deduplicate).
     clickhouse_settings: { insert_deduplicate: 0 },
   })
 }

@@ -13,6 +13,7 @@ import { createTemporalNotifier, type MetricsNotifier } from '../../services/ing
 import type { CrmEvent } from '../../schemas/events.schema.ts'
 import { bodyHash } from '../../services/ingest/event-rows.ts'
 import { config, uniqueName } from './env.ts'
+export { committedAll } from '../../services/kafka/consumer-progress.ts'
 import { activityEvent, prng, shuffle } from './synthetic-events.ts'
 
 export interface IngestHarness {

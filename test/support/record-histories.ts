@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { historyToJSON } from '@temporalio/common/lib/proto-utils'
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js'
 import { Worker } from '@temporalio/worker'
 import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
 import { eventsIngestedSignal, orgMetricsWorkflow } from '../../workflows/org-metrics-workflow.ts'

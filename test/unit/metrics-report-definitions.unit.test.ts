@@ -9,7 +9,12 @@ import {
   type ManagerParts,
   type RepParts,
 } from '../../services/metrics/report-definitions.ts'
-import { factCtes, MATERIALIZED_CTES, materializeCte, materializedTableParam } from '../../services/metrics/metric-facts.ts'
+import {
+  factCtes,
+  MATERIALIZED_CTES,
+  materializeCte,
+  materializedTableParam,
+} from '../../services/metrics/metric-facts.ts'
 import { sql, type SqlFragment } from '../../services/metrics/sql.ts'
 
 const manager: ManagerParts = {

@@ -112,7 +112,12 @@ function collect(options: GenerateOptions, validateEvery: number): DemoStats {
       const parsed = CrmEvent.safeParse(e)
       if (!parsed.success) s.invalid.push({ event_id: e.event_id, error: parsed.error.message })
     }
-    if (e.org_id !== options.org || e.schema_version !== 1 || e.source.system !== 'demo' || !e.occurred_at.endsWith('Z')) {
+    if (
+      e.org_id !== options.org ||
+      e.schema_version !== 1 ||
+      e.source.system !== 'demo' ||
+      !e.occurred_at.endsWith('Z')
+    ) {
       s.wrongEnvelope++
     }
     const t = Date.parse(e.occurred_at)
@@ -148,7 +153,10 @@ function collect(options: GenerateOptions, validateEvery: number): DemoStats {
           const entry = s.interventions.get(manager) ?? { deals: new Set(), intervened: new Set() }
           entry.deals.add(p.opportunity_id)
           s.interventions.set(manager, entry)
-          s.dealContacts.set(p.opportunity_id, { habit: habitOfRep(repPosition.get(p.owner_id) ?? 0), contacts: new Set() })
+          s.dealContacts.set(p.opportunity_id, {
+            habit: habitOfRep(repPosition.get(p.owner_id) ?? 0),
+            contacts: new Set(),
+          })
         }
         if (p.currency !== undefined) s.currencies.add(p.currency)
         break
@@ -322,7 +330,8 @@ describe('generateOrg: the default demo (4 managers × 6 reps × 12 weeks)', () 
     expect(Math.max(...MANAGER_STYLE_NAMES.map(met))).toBe(met('coach'))
     expect(Math.min(...MANAGER_STYLE_NAMES.map(met))).toBe(met('absent'))
     const praised = (style: string): number => s.recognitions.get(managerOfStyle(style)) ?? 0
-    for (const other of MANAGER_STYLE_NAMES.filter((n) => n !== 'coach')) expect(praised('coach')).toBeGreaterThan(2 * praised(other))
+    for (const other of MANAGER_STYLE_NAMES.filter((n) => n !== 'coach'))
+      expect(praised('coach')).toBeGreaterThan(2 * praised(other))
   })
 
   it('closes deals with a realistic win rate, in USD and EUR', () => {
@@ -405,7 +414,14 @@ describe('generateOrg: memory', () => {
     let n = 0
     let at100k = 0
     let growth = Number.NaN
-    for (const _ of generateOrg({ org: 'mem', managers: 1, repsPerManager: 3, weeks: 2_000, seed: 1, start: '2026-01-05' })) {
+    for (const _ of generateOrg({
+      org: 'mem',
+      managers: 1,
+      repsPerManager: 3,
+      weeks: 2_000,
+      seed: 1,
+      start: '2026-01-05',
+    })) {
       n++
       if (n === 100_000 || n === 1_000_000) {
         gc?.()

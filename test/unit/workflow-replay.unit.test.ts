@@ -1,7 +1,7 @@
 // Replays recorded histories against today's workflow code: a change that would break workflows
 // already running (non-determinism) fails here. Histories: test/support/record-histories.ts.
 import fs from 'node:fs'
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils'
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js'
 import { Worker } from '@temporalio/worker'
 import { describe, expect, it } from 'vitest'
 import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'

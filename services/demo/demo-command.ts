@@ -1,0 +1,233 @@
+/**
+ * `dugout demo` (the README's main job) and `dugout generate`. The demo brings the local stack
+ * up, runs the services in this process (or uses the ones `dugout up` runs), streams a generated
+ * org through Kafka, waits until the metrics are complete and prints the reports with a story.
+ * Re-running is safe: the same seed gives the same event ids, which count once.
+ */
+import { SingleBar } from 'cli-progress'
+import { Command, Option } from 'commander'
+import fs from 'node:fs'
+import type { DugoutConfig } from '../../schemas/config.schema.ts'
+import { stackUp } from '../../infra/stack/local-stack.ts'
+import { openDugoutData, servicesAnswer } from '../cli/service-client.ts'
+import { topicEnds, waitForMetrics } from '../cli/metrics-wait.ts'
+import { createEventProducer } from '../kafka/event-producer.ts'
+import { createKafka, dugoutTopics, ensureTopics } from '../kafka/kafka-client.ts'
+import { formatReport } from '../reports/report-format.ts'
+import { startHost } from '../runtime/service-host.ts'
+import { SERVICE_STARTERS } from '../runtime/service-registry.ts'
+import { createLogger } from '../runtime/logger.ts'
+import { demoStory, type DemoReports } from './demo-story.ts'
+import { estimateEventCount, generateOrg, type GenerateOptions } from './org-generator.ts'
+
+/** A fixed quarter, so that the demo's numbers are the same on every machine and every day. */
+export const DEMO_START = '2026-08-03'
+
+export interface DemoOptions {
+  org: string
+  managers: number
+  repsPerManager: number
+  weeks: number
+  seed: number
+  start: string
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`)
+
+const wholeNumber = (flag: string, min: number, max: number) => (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${flag} must be a whole number from ${min} to ${max} (got ${value})`)
+  return n
+}
+
+function addDay(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
+}
+
+function progress(total: number) {
+  const started = performance.now()
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({
+      format: 'streaming through Kafka |{bar}| {percentage}% | {value}/{total} events | {rate} events/s',
+      stream: process.stderr,
+      hideCursor: true,
+    })
+    bar.start(total, 0, { rate: 0 })
+    return {
+      update: (n: number) => bar.update(n, { rate: Math.round(n / ((performance.now() - started) / 1000)) }),
+      stop: () => bar.stop(),
+    }
+  }
+  let last = 0
+  return {
+    update(n: number) {
+      if (performance.now() - last < 2000) return
+      last = performance.now()
+      say(
+        `streaming through Kafka: ${n}/${total} events (${Math.round(n / ((performance.now() - started) / 1000))} events/s)`,
+      )
+    },
+    stop() {},
+  }
+}
+
+export async function runDemo(config: DugoutConfig, options: DemoOptions): Promise<void> {
+  const started = performance.now()
+  say('1/5 bringing the local stack up (Kafka, Temporal)…')
+  await stackUp(config, (line) => say(`    ${line}`))
+
+  const external = await servicesAnswer(config)
+  say(
+    external
+      ? '2/5 using the Dugout services already running (`dugout up`)'
+      : '2/5 starting the Dugout services in this process (collector, ingest, worker, reports)…',
+  )
+  const host = external
+    ? undefined
+    : await startHost(
+        config,
+        SERVICE_STARTERS,
+        undefined,
+        createLogger({ LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }),
+      )
+  try {
+    const generate: GenerateOptions = { ...options }
+    const total = estimateEventCount(generate)
+    say(
+      `3/5 generating ${options.weeks} weeks of "${options.org}" (${options.managers} managers × ${options.repsPerManager} reps, about ${total.toLocaleString('en-US')} events) into ${config.KAFKA_EVENTS_TOPIC}`,
+    )
+    const kafka = createKafka(config)
+    await ensureTopics(kafka, dugoutTopics(config))
+    const producer = await createEventProducer(kafka, config)
+    const bar = progress(total)
+    let sent = 0
+    let batch: { orgId: string; value: string }[] = []
+    const inFlight: Promise<void>[] = []
+    for (const event of generateOrg(generate)) {
+      batch.push({ orgId: event.org_id, value: JSON.stringify(event) })
+      if (batch.length === 5000) {
+        inFlight.push(producer.send(batch))
+        batch = []
+        if (inFlight.length >= 4) await inFlight.shift()
+        sent += 5000
+        bar.update(sent)
+      }
+    }
+    inFlight.push(producer.send(batch))
+    await Promise.all(inFlight)
+    sent += batch.length
+    bar.update(sent)
+    bar.stop()
+    await producer.disconnect()
+
+    say('4/5 waiting until ingest has stored every event and the metrics workflow has computed every day…')
+    const waitStarted = performance.now()
+    await waitForMetrics(config, kafka, [options.org], await topicEnds(kafka, config.KAFKA_EVENTS_TOPIC), {
+      timeoutMs: 30 * 60_000,
+      onWaiting: (what) => say(`    still waiting for ${what}`),
+    })
+    say(`    metrics complete ${((performance.now() - waitStarted) / 1000).toFixed(1)} s after the last event was sent`)
+
+    const to = addDay(options.start, options.weeks * 7 - 1)
+    const week = { from: addDay(to, -6), to }
+    say(`5/5 the reports for the last full week, ${week.from} to ${week.to}`)
+    const data = await openDugoutData(config)
+    let reports: DemoReports
+    try {
+      const params = { org: options.org, ...week }
+      reports = {
+        autonomy: await data.report('manager-autonomy', params),
+        direction: await data.report('manager-direction', params),
+        care: await data.report('manager-care', params),
+        volume: await data.report('rep-volume', params),
+      }
+    } finally {
+      await data.close()
+    }
+    const out = process.stdout
+    out.write(`\n${demoStory(reports, week).join('\n')}\n`)
+    out.write(`\nManager autonomy (empower me)\n${formatReport('manager-autonomy', reports.autonomy, 'table')}`)
+    out.write(`\nManager direction (direct me)\n${formatReport('manager-direction', reports.direction, 'table')}`)
+    out.write(`\nManager care (care about me)\n${formatReport('manager-care', reports.care, 'table')}`)
+    out.write(`\nRep volume\n${formatReport('rep-volume', reports.volume, 'table')}`)
+    out.write(
+      [
+        '',
+        'Where to look next:',
+        `  Temporal UI, the per-org metrics workflow:  http://127.0.0.1:${config.DUGOUT_TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`,
+        `  any report, any range:   npx dugout up && npx dugout report rep-volume --org ${options.org} --from ${options.start} --to ${to} --format csv`,
+        `  the whole quarter:       npx dugout report manager-care --org ${options.org} --from ${options.start} --to ${to}`,
+        `  ClickHouse:              tables ${config.CLICKHOUSE_DATABASE}.events and ${config.CLICKHOUSE_DATABASE}.metric_*; set CLICKHOUSE_URL to use a ClickHouse server (BI tools connect there)`,
+        `  your own CRM events:     npx dugout import events.ndjson --wait   (format: schemas/events.schema.json)`,
+        '',
+        `demo finished in ${((performance.now() - started) / 1000).toFixed(0)} s; running it again is safe (same events, counted once).`,
+        '',
+      ].join('\n'),
+    )
+  } finally {
+    await host?.stop()
+  }
+}
+
+function generateOptions(command: Command, defaults: { org: string; start: string }): Command {
+  return command
+    .option('--org <org>', 'org id', defaults.org)
+    .addOption(
+      new Option('--managers <n>', 'managers (styles: micromanager, absent, coach, balanced, …)')
+        .default(4)
+        .argParser(wholeNumber('--managers', 1, 10_000)),
+    )
+    .addOption(
+      new Option('--reps-per-manager <n>', 'reps in each team')
+        .default(6)
+        .argParser(wholeNumber('--reps-per-manager', 1, 1000)),
+    )
+    .addOption(new Option('--weeks <n>', 'weeks of activity').default(12).argParser(wholeNumber('--weeks', 1, 520)))
+    .addOption(
+      new Option('--seed <n>', 'random seed (same seed, same events)')
+        .default(42)
+        .argParser(wholeNumber('--seed', 0, 2 ** 31)),
+    )
+    .option('--start <date>', 'first Monday, YYYY-MM-DD', defaults.start)
+}
+
+export function demoCommand(config: () => DugoutConfig): Command {
+  return generateOptions(
+    new Command('demo').description(
+      'The main job: the whole pipeline on a generated org — Kafka, Temporal, ClickHouse — and its reports.',
+    ),
+    { org: 'demo', start: DEMO_START },
+  ).action(async (options: DemoOptions) => {
+    await runDemo(config(), options)
+  })
+}
+
+export function generateCommand(): Command {
+  return generateOptions(
+    new Command('generate').description(
+      'Write the NDJSON events of a realistic synthetic sales org (deterministic for a seed).',
+    ),
+    { org: 'demo', start: DEMO_START },
+  )
+    .option('-o, --output <file>', 'file to write (default: standard output)')
+    .action(async (options: DemoOptions & { output?: string }) => {
+      const out: NodeJS.WritableStream = options.output ? fs.createWriteStream(options.output) : process.stdout
+      let buffer: string[] = []
+      let count = 0
+      const flush = async () => {
+        if (!out.write(buffer.join(''))) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+        buffer = []
+      }
+      for (const event of generateOrg(options)) {
+        buffer.push(`${JSON.stringify(event)}\n`)
+        count++
+        if (buffer.length === 2000) await flush()
+      }
+      await flush()
+      if (options.output) {
+        await new Promise<void>((resolve) => (out as fs.WriteStream).end(resolve))
+        say(`wrote ${count} events to ${options.output}`)
+      }
+    })
+}
