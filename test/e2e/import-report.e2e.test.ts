@@ -147,8 +147,6 @@ describe('import --wait, then report', () => {
     ])
     // The columns of METRICS.md, in its order (toEqual above ignores key order).
     expect(Object.keys(careRows[0])).toEqual(REPORT_COLUMNS['manager-care'])
-      ),
-    )
 
     const autonomy = await dugout([
       'report',
