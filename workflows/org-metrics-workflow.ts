@@ -7,6 +7,7 @@
 import {
   condition,
   continueAsNew,
+  patched,
   defineQuery,
   defineSignal,
   proxyActivities,
@@ -46,7 +47,7 @@ export const orgMetricsStatusQuery = defineQuery<OrgMetricsStatus>('status')
 
 export const orgMetricsWorkflowId = (org: string) => `org-metrics:${org}`
 
-const { affectedDays, recomputeDays } = proxyActivities<ProjectionActivities>({
+const { affectedDays, recomputeDays, pruneSuperseded } = proxyActivities<ProjectionActivities>({
   startToCloseTimeout: '10 minutes',
   retry: {
     initialInterval: '1 second',
@@ -55,6 +56,9 @@ const { affectedDays, recomputeDays } = proxyActivities<ProjectionActivities>({
     nonRetryableErrorTypes: ['OrgSettingsError'],
   },
 })
+
+/** Recomputations between two prunes of superseded fact generations. */
+const PRUNE_EVERY = 50
 
 /** Days per recomputation activity: bounds one activity's work and shows progress in the UI. */
 const DAYS_PER_ACTIVITY = 31
@@ -104,6 +108,9 @@ export async function orgMetricsWorkflow(input: OrgMetricsInput): Promise<void> 
     lastComputedDays = days.length
     recomputations++
     signalsComputed = upTo
+    // Each recomputation leaves the generation it replaced behind (invisible to readers): reclaim
+    // them now and then, not on every burst.
+    if (recomputations % PRUNE_EVERY === 0 && patched('prune-superseded')) await pruneSuperseded({ org: input.org })
   }
   // Signal handlers are synchronous, so nothing is in flight: pending days travel in the input.
   await continueAsNew<typeof orgMetricsWorkflow>({

@@ -3,7 +3,7 @@
  * changes, or for a new org's backfill. Safe while ingest goes on: a recomputation that started
  * later replaces an earlier one's facts for the same day, never mixes with them.
  */
-import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow'
+import { defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow'
 import type { ProjectionActivities } from '../services/metrics/projection-activities.ts'
 
 export interface RebuildInput {
@@ -22,7 +22,7 @@ export interface RebuildProgress {
 
 export const rebuildProgressQuery = defineQuery<RebuildProgress>('progress')
 
-const { listEventDays, recomputeDays } = proxyActivities<ProjectionActivities>({
+const { listEventDays, recomputeDays, pruneSuperseded } = proxyActivities<ProjectionActivities>({
   startToCloseTimeout: '30 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 })
@@ -42,5 +42,7 @@ export async function rebuildWorkflow(input: RebuildInput): Promise<RebuildProgr
     progress.doneDays += result.days
     progress.rows += result.rows
   }
+  // Superseded generations of the rebuilt days are invisible to readers; reclaim their space.
+  if (patched('prune-after-rebuild')) await pruneSuperseded({ org: input.org, olderThanMinutes: 0 })
   return progress
 }

@@ -28,6 +28,9 @@ export function recordingProjectionActivities(widen: (days: string[]) => string[
       async listEventDays() {
         return ['2026-03-01', '2026-03-02', '2026-03-03']
       },
+      async pruneSuperseded() {
+        return { tables: 0 }
+      },
     },
   }
 }
