@@ -97,6 +97,24 @@ async function dugout(args: string[]): Promise<{ code: number | null; output: st
   return { code, output: child.output() }
 }
 
+/** One report of the test week, as JSON rows. */
+async function report(name: string): Promise<Record<string, unknown>[]> {
+  const run = await dugout([
+    'report',
+    name,
+    '--org',
+    org,
+    '--from',
+    '2026-03-01',
+    '--to',
+    '2026-03-07',
+    '--format',
+    'json',
+  ])
+  expect(run.code, run.output).toBe(0)
+  return JSON.parse(run.output.slice(run.output.indexOf('[')))
+}
+
 beforeAll(async () => {
   env.DUGOUT_HTTP_PORT = String(await freePort())
   services = spawnDugout(['run'], env)
@@ -115,20 +133,7 @@ describe('import --wait, then report', () => {
     expect(imported.output).toContain('metrics up to date')
     expect(imported.code).toBe(0)
 
-    const care = await dugout([
-      'report',
-      'manager-care',
-      '--org',
-      org,
-      '--from',
-      '2026-03-01',
-      '--to',
-      '2026-03-07',
-      '--format',
-      'json',
-    ])
-    expect(care.code).toBe(0)
-    const careRows = JSON.parse(care.output.slice(care.output.indexOf('[')))
+    const careRows = await report('manager-care')
     expect(careRows).toEqual([
       {
         manager_id: 'm1',
@@ -146,21 +151,9 @@ describe('import --wait, then report', () => {
       },
     ])
     // The columns of METRICS.md, in its order (toEqual above ignores key order).
-    expect(Object.keys(careRows[0])).toEqual(REPORT_COLUMNS['manager-care'])
+    expect(Object.keys(careRows[0]!)).toEqual(REPORT_COLUMNS['manager-care'])
 
-    const autonomy = await dugout([
-      'report',
-      'manager-autonomy',
-      '--org',
-      org,
-      '--from',
-      '2026-03-01',
-      '--to',
-      '2026-03-07',
-      '--format',
-      'json',
-    ])
-    expect(JSON.parse(autonomy.output.slice(autonomy.output.indexOf('[')))).toEqual([
+    expect(await report('manager-autonomy')).toEqual([
       {
         manager_id: 'm1',
         deals_active: 1,
@@ -177,19 +170,7 @@ describe('import --wait, then report', () => {
   it('is safe to import again: the same events count once', async () => {
     const again = await dugout(['import', file, '--wait', '--no-progress'])
     expect(again.code).toBe(0)
-    const volume = await dugout([
-      'report',
-      'rep-volume',
-      '--org',
-      org,
-      '--from',
-      '2026-03-01',
-      '--to',
-      '2026-03-07',
-      '--format',
-      'json',
-    ])
-    const [row] = JSON.parse(volume.output.slice(volume.output.indexOf('[')))
+    const [row] = await report('rep-volume')
     expect(row).toMatchObject({
       rep_id: 'r1',
       manager_id: 'm1',

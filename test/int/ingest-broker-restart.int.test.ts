@@ -13,6 +13,7 @@ import {
   produceAll,
   storeSummary,
   streamWithDuplicates,
+  waitForStored,
   waitUntil,
   type IngestHarness,
 } from '../support/ingest-harness.ts'
@@ -65,14 +66,7 @@ describe('Kafka broker killed and restarted mid-stream', () => {
     await produceAll(harness.producer, second.messages)
 
     const expected = [...first.unique, ...second.unique]
-    const summary = await waitUntil(
-      'ingest to catch up after the restart',
-      async () => {
-        const s = await storeSummary(ch, org)
-        return s.unique_ids >= expected.length ? s : undefined
-      },
-      180_000,
-    )
+    const summary = await waitForStored(ch, org, expected)
     expect(summary.rows).toBe(expected.length)
     expect(summary.checksum).toBe(checksumOf(expected))
     await ingest.stop()

@@ -8,6 +8,7 @@ import {
   produceAll,
   storeSummary,
   streamWithDuplicates,
+  waitForStored,
   waitUntil,
   type IngestHarness,
 } from '../support/ingest-harness.ts'
@@ -43,14 +44,7 @@ describe('ClickHouse failing for a while', () => {
     await ch.client.command({ query: 'ATTACH TABLE {db:Identifier}.events', query_params: { db: ch.database } })
 
     const expected = [...before.unique, ...during.unique]
-    const summary = await waitUntil(
-      'ingest to catch up',
-      async () => {
-        const s = await storeSummary(ch, org)
-        return s.unique_ids >= expected.length ? s : undefined
-      },
-      120_000,
-    )
+    const summary = await waitForStored(ch, org, expected)
     expect(summary.rows).toBe(expected.length)
     expect(summary.checksum).toBe(checksumOf(expected))
     expect(total).toBe(before.messages.length + during.messages.length)

@@ -157,3 +157,15 @@ export async function produceAll(producer: EventProducer, messages: { orgId: str
 /** sum of body hashes modulo 2^64, as ClickHouse's sum(UInt64) wraps. */
 export const checksumOf = (events: CrmEvent[]) =>
   (events.reduce((sum, e) => sum + BigInt(bodyHash(e)), 0n) % 2n ** 64n).toString()
+
+/** Waits until every expected event is stored, then returns the store's summary for the org. */
+export async function waitForStored(ch: ClickHouse, org: string, expected: CrmEvent[], timeoutMs = 180_000) {
+  return waitUntil(
+    `all ${expected.length} events of ${org} stored`,
+    async () => {
+      const s = await storeSummary(ch, org)
+      return s.unique_ids >= expected.length ? s : undefined
+    },
+    timeoutMs,
+  )
+}
