@@ -1,14 +1,15 @@
 /**
  * `npm run bench [-- <name>…]`: Dugout's speed and memory targets, measured on this machine
- * against the real local stack. Names: ingest, import (default: all).
+ * against the real local stack. Names: import, ingest, freshness (default: all).
  */
 import { loadConfig } from '../schemas/config.schema.ts'
 import { stackUp } from '../infra/stack/local-stack.ts'
 import { benchIngest, printIngest } from './ingest-bench.ts'
 import { benchImport, printImport } from './import-bench.ts'
+import { benchFreshness, printFreshness } from './freshness-bench.ts'
 
 const config = loadConfig(process.env)
-const all = ['import', 'ingest'] as const
+const all = ['import', 'ingest', 'freshness'] as const
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 for (const name of chosen) {
   if (!(all as readonly string[]).includes(name)) {
@@ -20,4 +21,13 @@ const run = chosen.length ? chosen : [...all]
 await stackUp(config, (line) => process.stderr.write(`[stack] ${line}\n`))
 if (run.includes('import')) printImport(await benchImport(config, Number(process.env.BENCH_IMPORT_EVENTS ?? 1_000_000)))
 if (run.includes('ingest')) printIngest(await benchIngest(config, Number(process.env.BENCH_INGEST_EVENTS ?? 300_000)))
+if (run.includes('freshness')) {
+  printFreshness(
+    await benchFreshness(
+      config,
+      Number(process.env.BENCH_FRESHNESS_RATE ?? 2000),
+      Number(process.env.BENCH_FRESHNESS_SECONDS ?? 60),
+    ),
+  )
+}
 process.exit(0)
