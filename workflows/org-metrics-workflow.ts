@@ -64,8 +64,8 @@ const PRUNE_EVERY = 50
 const DAYS_PER_ACTIVITY = 31
 
 export async function orgMetricsWorkflow(input: OrgMetricsInput): Promise<void> {
-  const debounceMs = input.debounceMs ?? 300
-  const maxDelayMs = input.maxDelayMs ?? 2000
+  const debounceMs = input.debounceMs ?? 150
+  const maxDelayMs = input.maxDelayMs ?? 1000
   const pending = new Set(input.carried?.pendingDays ?? [])
   let signalsReceived = input.carried?.signalsReceived ?? 0
   let signalsComputed = input.carried?.signalsComputed ?? 0
