@@ -31,6 +31,8 @@ export async function benchFreshness(config: DugoutConfig, rate: number, seconds
   await ensureTopics(kafka, dugoutTopics(topicConfig))
   const producer = await createEventProducer(kafka, topicConfig)
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/dugout.js'), 'run'], { env, stdio: 'ignore' })
+  // However the benchmark ends, its child does not outlive it.
+  process.once('exit', () => child.kill('SIGKILL'))
   const base = `http://127.0.0.1:${port}`
   for (;;) {
     if (child.exitCode !== null) throw new Error('dugout run exited')

@@ -67,6 +67,8 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  // However the benchmark ends, its child does not outlive it.
+  process.once('exit', () => child.kill('SIGKILL'))
   let output = ''
   const log = fs.createWriteStream(`${tmp('ingest')}.log`)
   process.stderr.write(`ingest: process log ${log.path}\n`)
