@@ -24,6 +24,8 @@ import { importCommand } from './import-command.ts'
 import { orgCommand, rebuildCommand, reportCommand } from './report-commands.ts'
 
 const say = (line: string) => process.stderr.write(`${line}\n`)
+/** How long `dugout run` waits for its services to stop after SIGINT/SIGTERM. */
+const STOP_DEADLINE_MS = 30_000
 const config = (): DugoutConfig => loadConfig(process.env)
 const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
 
@@ -87,6 +89,13 @@ export function buildProgram(): Command {
         process.once('SIGTERM', shutdown)
       })
       say('stopping…')
+      // A service whose peer is gone for good (a broker that never comes back) must not keep the
+      // process alive forever: nothing uncommitted is lost by exiting, it is redelivered.
+      const deadline = setTimeout(() => {
+        say(`dugout: services did not stop within ${STOP_DEADLINE_MS / 1000} s; exiting`)
+        process.exit(1)
+      }, STOP_DEADLINE_MS)
+      deadline.unref()
       await host.stop()
     })
 
