@@ -145,6 +145,52 @@ export function deadOutcome(
   return { kind: 'dead', index, raw, issues, ...extra }
 }
 
+/** One element of a webhook delivery that parsed, with its position and its text as received. */
+export interface DeliveryElement<T> {
+  index: number
+  raw: string
+  value: T
+  /** The change's identity within the delivery (see `parseDelivery`). */
+  key: string
+}
+
+/**
+ * The first step of every webhook mapper: parse each element of a delivery with the CRM's schema
+ * (a bad one becomes a dead letter naming its fields), and keep the first of elements with the
+ * same change identity — CRMs and bridges relay a change twice within one delivery.
+ */
+export function parseDelivery<T>(
+  elements: readonly unknown[],
+  schema: z.ZodType<T>,
+  keyOf: (value: T) => string,
+): { parsed: DeliveryElement<T>[]; outcomes: WebhookOutcome[]; duplicates: number } {
+  const parsed: DeliveryElement<T>[] = []
+  const outcomes: WebhookOutcome[] = []
+  const seen = new Set<string>()
+  let duplicates = 0
+  elements.forEach((element, index) => {
+    const raw = JSON.stringify(element)
+    const result = schema.safeParse(element)
+    if (!result.success) {
+      outcomes.push(deadOutcome(index, raw, itemIssues(result.error, element)))
+      return
+    }
+    const key = keyOf(result.data)
+    if (seen.has(key)) {
+      duplicates++
+      return
+    }
+    seen.add(key)
+    parsed.push({ index, raw, value: result.data, key })
+  })
+  return { parsed, outcomes, duplicates }
+}
+
+/** Outcomes in the order of the delivery's elements. */
+export function byIndex(outcomes: WebhookOutcome[]): WebhookOutcome[] {
+  return outcomes.sort((a, b) => a.index - b.index)
+}
+
 /** Zod issues of a CRM item, as collector issues with the item's field paths. */
 export function itemIssues(error: z.ZodError, input: unknown): CollectorIssue[] {
   return error.issues.map((zodIssue) => {

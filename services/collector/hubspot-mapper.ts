@@ -33,10 +33,11 @@ import type { HubSpotMapping, StageMapping } from '../../schemas/collector-confi
 import type { ValidationLimits } from '../../schemas/event-validation.ts'
 import type { ActivityKind, Id } from '../../schemas/events.schema.ts'
 import {
+  byIndex,
   candidate,
   deadOutcome,
   issue,
-  itemIssues,
+  parseDelivery,
   settle,
   stableEventId,
   type CollectorIssue,
@@ -113,26 +114,15 @@ export function hubSpotEventId(item: HubSpotItem): string {
 
 /** Maps one delivery (the parsed JSON array) for `ctx.org`. */
 export function mapHubSpotDelivery(elements: readonly unknown[], ctx: HubSpotContext): MappedDelivery {
-  const outcomes: WebhookOutcome[] = []
-  const items: Item[] = []
-  const seen = new Set<string>()
-  let duplicates = 0
-  elements.forEach((element, index) => {
-    const raw = JSON.stringify(element)
-    const parsed = HubSpotItem.safeParse(element)
-    if (!parsed.success) {
-      outcomes.push(deadOutcome(index, raw, itemIssues(parsed.error, element)))
-      return
-    }
-    const eventId = hubSpotEventId(parsed.data)
-    // A retry (attemptNumber > 0) of an item of this delivery is the same change: keep the first.
-    if (seen.has(eventId)) {
-      duplicates++
-      return
-    }
-    seen.add(eventId)
-    items.push({ index, raw, value: parsed.data, kind: kindOf(parsed.data), eventId })
-  })
+  // A retry (attemptNumber > 0) of an item of this delivery has the same event id: the first stays.
+  const { parsed, outcomes, duplicates } = parseDelivery(elements, HubSpotItem, hubSpotEventId)
+  const items: Item[] = parsed.map(({ index, raw, value, key }) => ({
+    index,
+    raw,
+    value,
+    kind: kindOf(value),
+    eventId: key,
+  }))
 
   const { mapping } = ctx
   if (mapping === undefined) {
@@ -441,8 +431,4 @@ class ItemMapper {
     }
     return actor
   }
-}
-
-function byIndex(outcomes: WebhookOutcome[]): WebhookOutcome[] {
-  return outcomes.sort((a, b) => a.index - b.index)
 }

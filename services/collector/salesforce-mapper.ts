@@ -37,10 +37,11 @@ import type { SalesforceMapping, StageMapping } from '../../schemas/collector-co
 import type { ValidationLimits } from '../../schemas/event-validation.ts'
 import type { ActivityKind, Id, UserRole } from '../../schemas/events.schema.ts'
 import {
+  byIndex,
   candidate,
   deadOutcome,
   issue,
-  itemIssues,
+  parseDelivery,
   settle,
   stableEventId,
   type CollectorIssue,
@@ -146,26 +147,14 @@ export function salesforceEventId(header: ChangeEventHeader, recordId: string, f
 
 /** Maps one delivery (one message, or an array of them) for `ctx.org`. */
 export function mapSalesforceDelivery(elements: readonly unknown[], ctx: SalesforceContext): MappedDelivery {
-  const outcomes: WebhookOutcome[] = []
-  const messages: Message[] = []
-  const seen = new Set<string>()
-  let duplicates = 0
-  elements.forEach((element, index) => {
-    const raw = JSON.stringify(element)
-    const parsed = SalesforceChangeEvent.safeParse(element)
-    if (!parsed.success) {
-      outcomes.push(deadOutcome(index, raw, itemIssues(parsed.error, element)))
-      return
-    }
-    const { ChangeEventHeader: header, ...fields } = parsed.data.data.payload
-    // (transactionKey, sequenceNumber) identifies a change event; a bridge may relay one twice.
-    const key = `${header.transactionKey}\u001f${header.sequenceNumber}\u001f${header.entityName}`
-    if (seen.has(key)) {
-      duplicates++
-      return
-    }
-    seen.add(key)
-    messages.push({ index, raw, header, fields })
+  // (transactionKey, sequenceNumber) identifies a change event; a bridge may relay one twice.
+  const { parsed, outcomes, duplicates } = parseDelivery(elements, SalesforceChangeEvent, ({ data }) => {
+    const header = data.payload.ChangeEventHeader
+    return `${header.transactionKey}\u001f${header.sequenceNumber}\u001f${header.entityName}`
+  })
+  const messages: Message[] = parsed.map(({ index, raw, value }) => {
+    const { ChangeEventHeader: header, ...fields } = value.data.payload
+    return { index, raw, header, fields }
   })
 
   const relations = relationsByEvent(messages)
@@ -181,7 +170,7 @@ export function mapSalesforceDelivery(elements: readonly unknown[], ctx: Salesfo
       outcomes.push(...mapper.map(relations, folded))
     }
   }
-  return { outcomes: outcomes.sort((a, b) => a.index - b.index), duplicates }
+  return { outcomes: byIndex(outcomes), duplicates }
 }
 
 function resync(message: Message): WebhookOutcome {
