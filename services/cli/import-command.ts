@@ -1,15 +1,15 @@
 /** `dugout import <file>`: a file of events into Kafka at full speed, with progress. */
 import { Command, Option } from 'commander'
-import { SingleBar } from 'cli-progress'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { defaultLimits } from '../../schemas/event-validation.ts'
-import { importEvents, type ImportProgress } from '../collector/file-import.ts'
+import { importEvents } from '../collector/file-import.ts'
 import { createEventProducer } from '../kafka/event-producer.ts'
 import { createKafka, dugoutTopics, ensureTopics } from '../kafka/kafka-client.ts'
 import { topicEnds, waitForMetrics } from './metrics-wait.ts'
+import { createProgress } from './progress-display.ts'
 
 export interface ImportCommandOptions {
   format: 'auto' | 'ndjson' | 'json'
@@ -36,42 +36,6 @@ export function detectFormat(file: string, requested: ImportCommandOptions['form
   }
 }
 
-function progressReporter(
-  total: number | undefined,
-  enabled: boolean,
-): { update(p: ImportProgress): void; stop(): void } {
-  const started = performance.now()
-  const rate = (p: ImportProgress) => Math.round(p.read / Math.max(0.001, (performance.now() - started) / 1000))
-  if (!enabled) return { update() {}, stop() {} }
-  if (process.stderr.isTTY && total) {
-    const bar = new SingleBar(
-      {
-        format: 'import |{bar}| {percentage}% | {read} events | {rate} events/s | {rejected} rejected',
-        stream: process.stderr,
-        hideCursor: true,
-      },
-      undefined,
-    )
-    bar.start(total, 0, { read: 0, rate: 0, rejected: 0 })
-    return {
-      update: (p) => bar.update(p.bytes, { read: p.read, rate: rate(p), rejected: p.rejected }),
-      stop: () => bar.stop(),
-    }
-  }
-  // Not a terminal (CI, a pipe): a plain line every two seconds.
-  let last = 0
-  return {
-    update(p) {
-      const t = performance.now()
-      if (t - last < 2000) return
-      last = t
-      const pct = total ? ` (${Math.min(100, Math.round((p.bytes / total) * 100))}%)` : ''
-      process.stderr.write(`import: ${p.read} events${pct}, ${rate(p)} events/s, ${p.rejected} rejected\n`)
-    },
-    stop() {},
-  }
-}
-
 export async function runImport(file: string, options: ImportCommandOptions, config: DugoutConfig): Promise<void> {
   if (file !== '-' && !fs.existsSync(file)) throw new Error(`import: no such file: ${file}`)
   const format = detectFormat(file, options.format)
@@ -85,12 +49,24 @@ export async function runImport(file: string, options: ImportCommandOptions, con
   const producer = await createEventProducer(kafka, config)
   const input: Readable = file === '-' ? process.stdin : fs.createReadStream(file, { highWaterMark: 1 << 20 })
   const rejected = fs.createWriteStream(rejectedPath)
-  const reporter = progressReporter(file === '-' ? undefined : fs.statSync(file).size, options.progress)
+  const reporter = createProgress({
+    total: file === '-' ? undefined : fs.statSync(file).size,
+    enabled: options.progress,
+    barFormat: 'import |{bar}| {percentage}% | {read} events | {rate} events/s | {rejected} rejected',
+    initial: { read: 0, rejected: 0 },
+    line: (read, rate, percent, extra) =>
+      `import: ${read} events${percent === undefined ? '' : ` (${percent}%)`}, ${rate} events/s, ${extra.rejected ?? 0} rejected`,
+  })
   try {
     const summary = await importEvents(
       input,
       { format, sourceName: path.basename(file === '-' ? 'stdin' : file), batchSize: options.batchSize },
-      { producer, limits: () => defaultLimits(new Date()), rejected, onProgress: (p) => reporter.update(p) },
+      {
+        producer,
+        limits: () => defaultLimits(new Date()),
+        rejected,
+        onProgress: (p) => reporter.update(p.bytes, p.read, { read: p.read, rejected: p.rejected }),
+      },
     )
     reporter.stop()
     const rate = Math.round(summary.read / Math.max(summary.seconds, 0.001))

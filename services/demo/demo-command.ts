@@ -4,13 +4,13 @@
  * org through Kafka, waits until the metrics are complete and prints the reports with a story.
  * Re-running is safe: the same seed gives the same event ids, which count once.
  */
-import { SingleBar } from 'cli-progress'
 import { Command, Option } from 'commander'
 import fs from 'node:fs'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { stackUp } from '../../infra/stack/local-stack.ts'
 import { openDugoutData, servicesAnswer } from '../cli/service-client.ts'
 import { topicEnds, waitForMetrics } from '../cli/metrics-wait.ts'
+import { createProgress } from '../cli/progress-display.ts'
 import { createEventProducer } from '../kafka/event-producer.ts'
 import { createKafka, dugoutTopics, ensureTopics } from '../kafka/kafka-client.ts'
 import { formatReport } from '../reports/report-format.ts'
@@ -45,33 +45,6 @@ function addDay(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
 }
 
-function progress(total: number) {
-  const started = performance.now()
-  if (process.stderr.isTTY) {
-    const bar = new SingleBar({
-      format: 'streaming through Kafka |{bar}| {percentage}% | {value}/{total} events | {rate} events/s',
-      stream: process.stderr,
-      hideCursor: true,
-    })
-    bar.start(total, 0, { rate: 0 })
-    return {
-      update: (n: number) => bar.update(n, { rate: Math.round(n / ((performance.now() - started) / 1000)) }),
-      stop: () => bar.stop(),
-    }
-  }
-  let last = 0
-  return {
-    update(n: number) {
-      if (performance.now() - last < 2000) return
-      last = performance.now()
-      say(
-        `streaming through Kafka: ${n}/${total} events (${Math.round(n / ((performance.now() - started) / 1000))} events/s)`,
-      )
-    },
-    stop() {},
-  }
-}
-
 export async function runDemo(config: DugoutConfig, options: DemoOptions): Promise<void> {
   const started = performance.now()
   say('1/5 bringing the local stack up (Kafka, Temporal)…')
@@ -100,7 +73,11 @@ export async function runDemo(config: DugoutConfig, options: DemoOptions): Promi
     const kafka = createKafka(config)
     await ensureTopics(kafka, dugoutTopics(config))
     const producer = await createEventProducer(kafka, config)
-    const bar = progress(total)
+    const bar = createProgress({
+      total,
+      barFormat: 'streaming through Kafka |{bar}| {percentage}% | {value}/{total} events | {rate} events/s',
+      line: (n, rate) => `streaming through Kafka: ${n}/${total} events (${rate} events/s)`,
+    })
     let sent = 0
     let batch: { orgId: string; value: string }[] = []
     const inFlight: Promise<void>[] = []
@@ -111,13 +88,13 @@ export async function runDemo(config: DugoutConfig, options: DemoOptions): Promi
         batch = []
         if (inFlight.length >= 4) await inFlight.shift()
         sent += 5000
-        bar.update(sent)
+        bar.update(sent, sent)
       }
     }
     inFlight.push(producer.send(batch))
     await Promise.all(inFlight)
     sent += batch.length
-    bar.update(sent)
+    bar.update(sent, sent)
     bar.stop()
     await producer.disconnect()
 

@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client'
 import { Kafka, logLevel } from 'kafkajs'
 import { pino } from 'pino'
+import { waitFor } from '../../infra/stack/processes.ts'
 import { defaultLimits } from '../../schemas/event-validation.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
@@ -82,19 +83,9 @@ export async function ingestHarness(
   }
 }
 
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (error) {
-      last = error
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
+/** Polls `probe` until it returns a value (errors count as "not yet"); the stack launcher's `waitFor`. */
+export function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  return waitFor(what, timeoutMs, probe, () => '')
 }
 
 /** Reads a topic from the beginning until `count` messages arrived. */
