@@ -6,7 +6,16 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { PROJECT_ROOT, type StackConfig } from '../../schemas/config.schema.ts'
-import { logFile, logTail, run, runningProcess, startDetached, waitFor, type ProcessPaths } from './processes.ts'
+import {
+  logFile,
+  logTail,
+  run,
+  runningProcess,
+  startDetached,
+  unlessExited,
+  waitFor,
+  type ProcessPaths,
+} from './processes.ts'
 
 export const KAFKA_VERSION = '3.9.1'
 const POM = path.join(PROJECT_ROOT, 'infra/kafka/pom.xml')
@@ -104,13 +113,7 @@ export async function waitForKafka(brokers: string[], timeoutMs: number, paths: 
   await waitFor(
     'Kafka',
     timeoutMs,
-    async () => {
-      if (paths && !runningProcess(paths, 'kafka') && fs.existsSync(logFile(paths, 'kafka'))) {
-        const tail = logTail(paths, 'kafka', 5)
-        if (/ERROR|Exception/.test(tail) && !runningProcess(paths, 'kafka')) throw new Error('the broker exited')
-      }
-      return (await kafkaAnswers(brokers)) ? true : undefined
-    },
+    unlessExited(paths, 'kafka', () => kafkaAnswers(brokers)),
     () => `--- last lines of the Kafka log:\n${logTail(paths, 'kafka')}`,
   )
 }

@@ -154,6 +154,27 @@ export async function run(
   }
 }
 
+/** Thrown by a `waitFor` probe when waiting longer cannot help (the process died). */
+export class GiveUp extends Error {}
+
+/**
+ * A probe that fails fast once `name`, which `up` started, is gone: seen dead twice in a row, so
+ * that a process still between fork and exec is not mistaken for a dead one.
+ */
+export function unlessExited(
+  paths: ProcessPaths,
+  name: string,
+  answers: () => Promise<boolean>,
+): () => Promise<true | undefined> {
+  let misses = 0
+  return async () => {
+    if (await answers()) return true
+    misses = runningProcess(paths, name) ? 0 : misses + 1
+    if (misses >= 2) throw new GiveUp(`the ${name} process exited`)
+    return undefined
+  }
+}
+
 export async function waitFor<T>(
   what: string,
   timeoutMs: number,
@@ -167,6 +188,7 @@ export async function waitFor<T>(
       const value = await probe()
       if (value !== undefined) return value
     } catch (error) {
+      if (error instanceof GiveUp) throw new Error(`${what} did not start: ${error.message}\n${onTimeout()}`)
       lastError = error
     }
     if (Date.now() > deadline) {

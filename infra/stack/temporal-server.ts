@@ -7,7 +7,16 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Connection } from '@temporalio/client'
 import type { StackConfig } from '../../schemas/config.schema.ts'
-import { logFile, logTail, run, runningProcess, startDetached, waitFor, type ProcessPaths } from './processes.ts'
+import {
+  logFile,
+  logTail,
+  run,
+  runningProcess,
+  startDetached,
+  unlessExited,
+  waitFor,
+  type ProcessPaths,
+} from './processes.ts'
 
 export const TEMPORAL_CLI_VERSION = '1.9.1'
 export const TEMPORAL_TEST_SERVER_VERSION = '1.40.0'
@@ -90,7 +99,7 @@ export async function waitForTemporal(address: string, timeoutMs: number, paths:
   await waitFor(
     'Temporal',
     timeoutMs,
-    async () => ((await temporalAnswers(address)) ? true : undefined),
+    unlessExited(paths, 'temporal', () => temporalAnswers(address)),
     () => `--- last lines of the Temporal log:\n${logTail(paths, 'temporal')}`,
   )
 }
