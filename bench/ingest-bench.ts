@@ -2,6 +2,10 @@
  * Ingest throughput against a bare kafkajs consumer reading the same topic in the same run
  * (target ratio ≥ 0.6), and the ingest process's peak memory. Ingest runs as its own process,
  * `dugout run --only ingest`, exactly as in production with the embedded engine.
+ *
+ * To see where the time goes: `BENCH_LOG_LEVEL=debug` puts each chunk's step timings (decode,
+ * lookup, insert, signal, commit) in the process log, and `BENCH_NODE_ARGS='--cpu-prof
+ * --cpu-prof-dir=/tmp/prof'` profiles the ingest process.
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -54,19 +58,29 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
 
   process.stderr.write('ingest: dugout ingest process…\n')
   const groupId = `bench-ingest-${id}`
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/dugout.js'), 'run', '--only', 'ingest'], {
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'info',
-      KAFKA_EVENTS_TOPIC: topic,
-      KAFKA_DLQ_TOPIC: `${topic}.dlq`,
-      KAFKA_CONSUMER_GROUP: groupId,
-      TEMPORAL_TASK_QUEUE: `bench-${id}`,
-      CHDB_PATH: tmp('ingest-chdb'),
-      DUGOUT_HTTP_PORT: String(18_000 + Math.floor(Math.random() * 1000)),
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []),
+      path.join(PROJECT_ROOT, 'bin/dugout.js'),
+      'run',
+      '--only',
+      'ingest',
+    ],
+    {
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+        KAFKA_EVENTS_TOPIC: topic,
+        KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+        KAFKA_CONSUMER_GROUP: groupId,
+        TEMPORAL_TASK_QUEUE: `bench-${id}`,
+        CHDB_PATH: tmp('ingest-chdb'),
+        DUGOUT_HTTP_PORT: String(18_000 + Math.floor(Math.random() * 1000)),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  )
   // However the benchmark ends, its child does not outlive it.
   process.once('exit', () => child.kill('SIGKILL'))
   let output = ''

@@ -101,7 +101,10 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
  * [`limits.earliest`, `limits.now + limits.maxFutureMs`]. Never throws.
  */
 export function validateEvent(value: unknown, limits: ValidationLimits): ValidationResult {
-  const parsed = CrmEvent.safeParse(value, { error: houseMessage })
+  // Without a custom error map zod takes its compiled fast path, twice as fast; the house
+  // messages are only needed for an event that fails, parsed again for them.
+  const fast = CrmEvent.safeParse(value)
+  const parsed = fast.success ? fast : CrmEvent.safeParse(value, { error: houseMessage })
   let issues: ValidationIssue[] = []
   if (!parsed.success) {
     let zodIssues = parsed.error.issues
@@ -113,7 +116,10 @@ export function validateEvent(value: unknown, limits: ValidationLimits): Validat
     }
     issues = zodIssues.flatMap((issue) => fromZodIssue(issue, value))
   }
-  issues.push(...timeWindowIssues(value, limits))
+  const occurredAt = parsed.success ? parsed.data.occurred_at : ownProperty(value, 'occurred_at')
+  // A malformed timestamp is already reported by the schema.
+  if (parsed.success || Timestamp.safeParse(occurredAt).success)
+    issues.push(...timeWindowIssues(occurredAt as string, limits))
   if (parsed.success && issues.length === 0) return { ok: true, event: parsed.data }
   return { ok: false, issues: capped(issues), ...identify(value) }
 }
@@ -144,7 +150,9 @@ export function decodeEvent(input: Uint8Array | string, limits: ValidationLimits
   } catch (error) {
     return refuse(text, rootIssue('invalid_json', `is not valid JSON: ${(error as Error).message}`))
   }
-  const hostile = hostileValueIssues(value)
+  // Valid UTF-8 text holds no unpaired surrogate (strictText), so JSON.parse can only make one
+  // from a \u escape.
+  const hostile = hostileValueIssues(value, text.includes('\\u'))
   if (hostile.length > 0) return { ok: false, raw: text, issues: capped(hostile), ...identify(value) }
   const result = validateEvent(value, limits)
   return result.ok ? { ok: true, event: result.event, raw: text } : { ...result, raw: text }
@@ -277,6 +285,13 @@ function lossyText(input: Uint8Array | string): string {
 
 /** Whether objects and arrays in `text` nest deeper than `maxDepth`; a linear scan, no recursion. */
 function nestingExceeds(text: string, maxDepth: number): boolean {
+  // Nesting deeper than maxDepth needs more than maxDepth opening brackets: counting them with
+  // indexOf is ten times faster than the scan below, and settles almost every event.
+  let opening = 0
+  for (const bracket of ['{', '[']) {
+    for (let i = text.indexOf(bracket); i !== -1 && opening <= maxDepth; i = text.indexOf(bracket, i + 1)) opening++
+  }
+  if (opening <= maxDepth) return false
   let depth = 0
   let inString = false
   for (let i = 0; i < text.length; i++) {
@@ -298,29 +313,47 @@ function nestingExceeds(text: string, maxDepth: number): boolean {
 /**
  * Keys that could reach an object's prototype in a later merge, numbers JSON cannot round-trip
  * (`1e999` parses to Infinity) and strings UTF-8 cannot store. Iterative: depth is already bounded,
- * but a walk must not be the thing that overflows.
+ * but a walk must not be the thing that overflows. A path is only built for an issue: this runs on
+ * every event ingest reads, and allocating one per value cost more than the checks.
  */
-function hostileValueIssues(root: unknown): ValidationIssue[] {
+function hostileValueIssues(root: unknown, mayHoldSurrogates: boolean): ValidationIssue[] {
+  interface Visit {
+    value: unknown
+    parent: Visit | undefined
+    key: PropertyKey | undefined
+  }
+  const pathOf = (visit: Visit, ...tail: PropertyKey[]): PropertyKey[] => {
+    const path = tail
+    for (let at: Visit | undefined = visit; at?.parent; at = at.parent) path.unshift(at.key!)
+    return path
+  }
+  const hasLoneSurrogate = (text: string) => mayHoldSurrogates && loneSurrogate.test(text)
   const issues: ValidationIssue[] = []
-  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value: root, path: [] }]
+  const stack: Visit[] = [{ value: root, parent: undefined, key: undefined }]
   while (stack.length > 0 && issues.length <= MAX_ISSUES) {
-    const { value, path } = stack.pop()!
-    if (typeof value === 'number' && !Number.isFinite(value)) {
-      issues.push(issueAt(path, 'not_finite', 'must be a finite number'))
-    } else if (typeof value === 'string' && loneSurrogate.test(value)) {
-      issues.push(issueAt(path, 'invalid_utf8', 'contains an unpaired surrogate, which UTF-8 cannot encode'))
+    const visit = stack.pop()!
+    const { value } = visit
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) issues.push(issueAt(pathOf(visit), 'not_finite', 'must be a finite number'))
+    } else if (typeof value === 'string') {
+      if (hasLoneSurrogate(value))
+        issues.push(issueAt(pathOf(visit), 'invalid_utf8', 'contains an unpaired surrogate, which UTF-8 cannot encode'))
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => stack.push({ value: item, path: [...path, i] }))
+      for (let i = 0; i < value.length; i++) stack.push({ value: value[i], parent: visit, key: i })
     } else if (typeof value === 'object' && value !== null) {
       for (const key of Object.keys(value)) {
         if (FORBIDDEN_KEYS.has(key)) {
-          issues.push(issueAt([...path, key], 'forbidden_key', `is a forbidden key ("${key}")`))
-        } else if (loneSurrogate.test(key)) {
+          issues.push(issueAt(pathOf(visit, key), 'forbidden_key', `is a forbidden key ("${key}")`))
+        } else if (hasLoneSurrogate(key)) {
           issues.push(
-            issueAt([...path, key], 'invalid_utf8', 'is a key with an unpaired surrogate, which UTF-8 cannot encode'),
+            issueAt(
+              pathOf(visit, key),
+              'invalid_utf8',
+              'is a key with an unpaired surrogate, which UTF-8 cannot encode',
+            ),
           )
         } else {
-          stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] })
+          stack.push({ value: (value as Record<string, unknown>)[key], parent: visit, key })
         }
       }
     }
@@ -330,11 +363,9 @@ function hostileValueIssues(root: unknown): ValidationIssue[] {
 
 // ---- Contract checks ------------------------------------------------------------------------
 
-function timeWindowIssues(value: unknown, limits: ValidationLimits): ValidationIssue[] {
-  const occurredAt = ownProperty(value, 'occurred_at')
-  // A malformed timestamp is already reported by the schema.
-  if (!Timestamp.safeParse(occurredAt).success) return []
-  const at = Date.parse(occurredAt as string)
+/** `occurredAt` is a well-formed timestamp; whether it lies in the accepted window. */
+function timeWindowIssues(occurredAt: string, limits: ValidationLimits): ValidationIssue[] {
+  const at = Date.parse(occurredAt)
   const latest = limits.now.getTime() + limits.maxFutureMs
   if (at >= limits.earliest.getTime() && at <= latest) return []
   return [

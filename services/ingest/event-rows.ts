@@ -2,7 +2,7 @@
  * Pure row building for the event store: a validated event becomes one row of
  * `events` (infra/clickhouse/migrations/0001_event_store.sql). Unit-tested; the writer is thin.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
 
 export interface EventRow {
@@ -25,12 +25,13 @@ export interface EventRow {
  * so the same event sent twice hashes alike and any change of a value hashes differently.
  */
 export function bodyHash(event: CrmEvent): string {
-  return createHash('sha256').update(JSON.stringify(event)).digest().readBigUInt64BE(0).toString()
+  return BigInt(`0x${hash('sha256', JSON.stringify(event)).slice(0, 16)}`).toString()
 }
 
 /** `2026-03-02T14:05:00+02:00` → `2026-03-02 12:05:00.000` (UTC). */
 export function toClickHouseTime(timestamp: string): string {
-  return new Date(timestamp).toISOString().replace('T', ' ').replace('Z', '')
+  const iso = new Date(timestamp).toISOString()
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
 }
 
 export function toEventRow(event: CrmEvent): EventRow {
@@ -49,14 +50,39 @@ export function toEventRow(event: CrmEvent): EventRow {
 
 const dayFormatters = new Map<string, Intl.DateTimeFormat>()
 
-/** The calendar day (YYYY-MM-DD) of an instant in a time zone. */
-export function dayIn(timeZone: string, timestamp: string): string {
+/**
+ * Days of 15-minute UTC spans, per time zone: every offset in use since 2000 is a multiple of 15
+ * minutes, so local midnight falls on a span's edge and a span lies within one day. A span whose
+ * first and last instants fall on different days (a clock change inside it) is not cached, so
+ * the answer is exact whatever the zone does. Formatting a date costs a microsecond or more, and
+ * ingest asks for every event.
+ */
+const SPAN_MS = 15 * 60 * 1000
+const spanDays = new Map<string, Map<number, string | null>>()
+
+function formatDay(timeZone: string, at: number): string {
   let format = dayFormatters.get(timeZone)
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
     dayFormatters.set(timeZone, format)
   }
-  return format.format(new Date(timestamp))
+  return format.format(at)
+}
+
+/** The calendar day (YYYY-MM-DD) of an instant in a time zone. */
+export function dayIn(timeZone: string, timestamp: string): string {
+  const at = Date.parse(timestamp)
+  let spans = spanDays.get(timeZone)
+  if (!spans) spanDays.set(timeZone, (spans = new Map()))
+  if (spans.size > 100_000) spans.clear()
+  const span = Math.floor(at / SPAN_MS)
+  let day = spans.get(span)
+  if (day === undefined) {
+    const first = formatDay(timeZone, span * SPAN_MS)
+    day = first === formatDay(timeZone, (span + 1) * SPAN_MS - 1) ? first : null
+    spans.set(span, day)
+  }
+  return day ?? formatDay(timeZone, at)
 }
 
 /** The days each org's events fall on, in that org's time zone, sorted. */

@@ -4,11 +4,12 @@
  * signal Temporal once per org → commit offsets. A failing step is retried with backoff while the
  * consumer keeps heartbeating; nothing is committed past an event that is not durably stored.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { ValidationLimits } from '../../schemas/event-validation.ts'
 import type { DeadLetter, EventProducer } from '../kafka/event-producer.ts'
 import type { Logger } from '../runtime/logger.ts'
-import { decodeMessages, deduplicate, type Classified } from './batch-classifier.ts'
+import { decodeMessages, deduplicate, eventKey, type Classified, type Deduplicated } from './batch-classifier.ts'
 import { daysTouched } from './event-rows.ts'
 import type { EventStore } from './event-store.ts'
 import type { IngestMetrics } from './ingest-metrics.ts'
@@ -33,6 +34,8 @@ export interface IngestOptions {
   maxBackoffMs?: number
   /** How long the group waits for a silent member before reassigning its partitions. */
   sessionTimeoutMs?: number
+  /** Messages stored and committed at a time (default `CHUNK_MESSAGES`). */
+  chunkMessages?: number
 }
 
 export interface BatchOutcome {
@@ -99,70 +102,122 @@ async function untilDone<T>(
   }
 }
 
-/** Processes one batch; exported for tests that drive it with a recorded batch. */
+/**
+ * Processes one batch. A fetch can hold a whole partition (its byte limit counts compressed
+ * bytes): the batch is worked through in bounded chunks, each stored and committed before the
+ * next one's offsets, so memory stays flat and a crash redoes at most two chunks.
+ *
+ * The chunks are pipelined: while ClickHouse stores chunk i (on the engine's own threads), this
+ * thread decodes chunk i+1 and looks up its ids. Writes stay strictly in order, one at a time, and
+ * chunk i+1 is checked against chunk i's rows as well as the store, since they may still be in
+ * flight when the store is asked.
+ */
 export async function processBatch(
   payload: EachBatchPayload,
   deps: IngestDeps,
-  maxBackoffMs = 30_000,
+  { maxBackoffMs = 30_000, chunkMessages = CHUNK_MESSAGES }: Pick<IngestOptions, 'maxBackoffMs' | 'chunkMessages'> = {},
 ): Promise<BatchOutcome> {
   // A large batch can take longer than the session timeout: keep heartbeating all along (kafkajs
   // throttles the calls to heartbeatInterval), so the group does not evict a working member.
   const ticker = setInterval(() => void payload.heartbeat().catch(() => undefined), 1000)
   const total: BatchOutcome = { stored: 0, duplicates: 0, deadLetters: 0, orgs: 0 }
+  const add = (outcome: BatchOutcome) => {
+    total.stored += outcome.stored
+    total.duplicates += outcome.duplicates
+    total.deadLetters += outcome.deadLetters
+    total.orgs = Math.max(total.orgs, outcome.orgs)
+  }
+  const retry = <T>(what: string, step: () => Promise<T>) => untilDone(what, step, payload, deps, maxBackoffMs)
+  let writing: Promise<BatchOutcome> | undefined
+  let inFlight: ReadonlyMap<string, string> = new Map()
   try {
-    // A fetch can hold a whole partition (its byte limit counts compressed bytes): work through it
-    // in bounded chunks, each stored and committed before the next, so memory stays flat and a
-    // crash redoes at most one chunk.
     const { messages } = payload.batch
-    for (let i = 0; i < messages.length; i += CHUNK_MESSAGES) {
+    for (let i = 0; i < messages.length; i += chunkMessages) {
       if (!payload.isRunning() || payload.isStale()) break
-      const outcome = await processChunk(payload, messages.slice(i, i + CHUNK_MESSAGES), deps, maxBackoffMs)
-      total.stored += outcome.stored
-      total.duplicates += outcome.duplicates
-      total.deadLetters += outcome.deadLetters
-      total.orgs = Math.max(total.orgs, outcome.orgs)
+      const chunk = await decodeChunk(messages.slice(i, i + chunkMessages), deps)
+      const lookupStarted = performance.now()
+      const stored = await retry('read-stored', () =>
+        deps.store.storedHashes(chunk.valid.map((v) => ({ orgId: v.row.org_id, eventId: v.row.event_id }))),
+      )
+      chunk.steps.lookup = Math.round(performance.now() - lookupStarted)
+      const waitStarted = performance.now()
+      if (writing) add(await writing)
+      chunk.steps.waitPrevious = Math.round(performance.now() - waitStarted)
+      for (const [key, hash] of inFlight) stored.set(key, hash)
+      const deduplicated = deduplicate(chunk.valid, stored)
+      inFlight = new Map(deduplicated.fresh.map((f) => [eventKey(f.row.org_id, f.row.event_id), f.row.body_hash]))
+      writing = writeChunk(payload, chunk, deduplicated, deps, retry)
+      // Until it is awaited, a failure must not count as unhandled; it is rethrown below.
+      writing.catch(() => undefined)
     }
+    if (writing) add(await writing)
     return total
   } finally {
+    // Abandoned midway, the batch's last write still ends (or gives up) before the next batch.
+    await writing?.catch(() => undefined)
     clearInterval(ticker)
   }
 }
 
 /** Messages stored and committed at a time; bounds memory and the work a crash redoes. */
 export const CHUNK_MESSAGES = 10_000
+/** Messages decoded between two yields to the event loop, so a finished write goes on promptly. */
+const DECODE_SLICE = 1_000
 
-async function processChunk(
+interface DecodedChunk {
+  messages: EachBatchPayload['batch']['messages']
+  valid: Extract<Classified, { kind: 'ok' }>[]
+  invalid: Extract<Classified, { kind: 'dlq' }>[]
+  started: number
+  /** Milliseconds per step, for the debug log: where a slow chunk spent its time. */
+  steps: Record<string, number>
+}
+
+async function decodeChunk(messages: DecodedChunk['messages'], deps: IngestDeps): Promise<DecodedChunk> {
+  const started = performance.now()
+  const limits = deps.limits()
+  const chunk: DecodedChunk = { messages, valid: [], invalid: [], started, steps: {} }
+  for (let i = 0; i < messages.length; i += DECODE_SLICE) {
+    if (i > 0) await yieldToEventLoop()
+    for (const c of decodeMessages(messages.slice(i, i + DECODE_SLICE), limits)) {
+      if (c.kind === 'ok') chunk.valid.push(c)
+      else chunk.invalid.push(c)
+    }
+  }
+  chunk.steps.decode = Math.round(performance.now() - started)
+  return chunk
+}
+
+/** Store → dead letters → Temporal → commit, each step retried until done. */
+async function writeChunk(
   payload: EachBatchPayload,
-  messages: EachBatchPayload['batch']['messages'],
+  chunk: DecodedChunk,
+  { fresh, duplicates, conflicts }: Deduplicated,
   deps: IngestDeps,
-  maxBackoffMs: number,
+  retry: <T>(what: string, step: () => Promise<T>) => Promise<T>,
 ): Promise<BatchOutcome> {
   const { batch } = payload
-  const started = performance.now()
-  const retry = <T>(what: string, step: () => Promise<T>) => untilDone(what, step, payload, deps, maxBackoffMs)
-
-  const classified = decodeMessages(messages, deps.limits())
-  const valid = classified.filter((c): c is Extract<Classified, { kind: 'ok' }> => c.kind === 'ok')
-  const invalid = classified.filter((c): c is Extract<Classified, { kind: 'dlq' }> => c.kind === 'dlq')
-
-  const stored = await retry('read-stored', () =>
-    deps.store.storedHashes(valid.map((v) => ({ orgId: v.row.org_id, eventId: v.row.event_id }))),
-  )
-  const { fresh, duplicates, conflicts } = deduplicate(valid, stored)
+  const { messages, valid, invalid } = chunk
+  let stepStarted = performance.now()
+  const stepDone = (name: string) => {
+    const now = performance.now()
+    chunk.steps[name] = Math.round(now - stepStarted)
+    stepStarted = now
+  }
 
   // 1. ClickHouse first: the event store is the source of truth, and the offsets below are
   //    committed only once it has acknowledged. The token makes a retried insert a no-op.
   const firstOffset = messages[0]!.offset
   const lastOffset = messages[messages.length - 1]!.offset
   const token = `${batch.topic}:${batch.partition}:${firstOffset}-${lastOffset}`
-  const insertStarted = performance.now()
   await retry('insert', () =>
     deps.store.insert(
       fresh.map((f) => f.row),
       token,
     ),
   )
-  deps.metrics?.insertSeconds.observe((performance.now() - insertStarted) / 1000)
+  deps.metrics?.insertSeconds.observe((performance.now() - stepStarted) / 1000)
+  stepDone('insert')
   deps.logger.debug({ partition: batch.partition, lastOffset, stored: fresh.length }, 'batch stored, not yet committed')
 
   // 2. Dead letters, with where they came from, before the offsets move past them.
@@ -180,8 +235,9 @@ async function processChunk(
     },
   }))
   await retry('dead-letter', () => deps.deadLetters.sendDeadLetters(letters))
+  stepDone('deadLetters')
 
-  // 3. Temporal, once per org per batch, for every valid event (redeliveries too: a crash between
+  // 3. Temporal, once per org per chunk, for every valid event (redeliveries too: a crash between
   //    the insert and this signal must not leave days uncomputed).
   const orgs = [...new Set(valid.map((v) => v.event.org_id))]
   const zones = new Map<string, string>()
@@ -191,8 +247,9 @@ async function processChunk(
     (org) => zones.get(org) ?? 'UTC',
   )
   for (const [org, days] of touched) await retry('signal', () => deps.notifier.daysTouched(org, days))
+  stepDone('signal')
 
-  // 4. Only now move the committed offset past this batch.
+  // 4. Only now move the committed offset past this chunk.
   const next = (BigInt(lastOffset) + 1n).toString()
   payload.resolveOffset(lastOffset)
   await retry('commit', () =>
@@ -200,10 +257,17 @@ async function processChunk(
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
     }),
   )
+  stepDone('commit')
 
   const outcome = { stored: fresh.length, duplicates, deadLetters: letters.length, orgs: orgs.length }
   deps.logger.debug(
-    { partition: batch.partition, messages: messages.length, ...outcome, ms: Math.round(performance.now() - started) },
+    {
+      partition: batch.partition,
+      messages: messages.length,
+      ...outcome,
+      ms: Math.round(performance.now() - chunk.started),
+      steps: chunk.steps,
+    },
     'chunk committed',
   )
   deps.metrics?.recordBatch(
@@ -211,7 +275,7 @@ async function processChunk(
     messages.length,
     outcome,
     Number(batch.offsetLag()),
-    (performance.now() - started) / 1000,
+    (performance.now() - chunk.started) / 1000,
   )
   for (const letter of letters) deps.metrics?.deadLetters.inc({ rule: letter.headers?.['dugout-rule'] ?? 'invalid' })
   return outcome
@@ -248,7 +312,7 @@ export async function startIngestConsumer(deps: IngestDeps, options: IngestOptio
     partitionsConsumedConcurrently: 1,
     eachBatch: async (payload) => {
       try {
-        await processBatch(payload, deps, options.maxBackoffMs)
+        await processBatch(payload, deps, options)
       } catch (error) {
         if (error instanceof BatchAbandoned) return
         throw error

@@ -1,12 +1,15 @@
 // Ingest stores every valid event exactly once, whatever the duplication and order, sends every
 // invalid one to the dead-letter topic with its reason, and signals Temporal once per batch per
 // org. Real Kafka, real ClickHouse engine (chDB), real Temporal server.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
 import { orgMetricsWorkflowId } from '../../workflows/org-metrics-workflow.ts'
 import { testClickHouse, uniqueName } from '../support/env.ts'
+import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
 import {
   checksumOf,
+  committedAll,
   ingestHarness,
   readTopic,
   storeSummary,
@@ -93,6 +96,48 @@ describe('ingest', () => {
     expect(summary.rows).toBe(1)
     expect(summary.checksum).toBe(checksumOf([first]))
     await ingest.stop()
+  })
+
+  it('checks each chunk against the one before it while that one is still being stored', async () => {
+    // Chunks of 100, and a store that takes its time before writing: the ids of the second chunk
+    // are looked up while the first chunk is not in the store yet.
+    const org = uniqueName('pipeline').toLowerCase()
+    const random = prng(11)
+    const first = Array.from({ length: 100 }, (_, i) => activityEvent(org, i, random))
+    const later = Array.from({ length: 100 }, (_, i) => activityEvent(org, 100 + i, random))
+    const conflicting = first.slice(50, 60).map((e) => {
+      const { duration_seconds } = e.payload as { duration_seconds: number }
+      return { ...e, payload: { ...e.payload, duration_seconds: duration_seconds + 1 } } as CrmEvent
+    })
+    const stream = [...first, ...first.slice(0, 50), ...conflicting, ...later.slice(0, 40), ...later.slice(40)]
+    // A harness of its own, so that its dead-letter topic holds only this test's letters.
+    const own = await ingestHarness(ch, 'pipeline')
+    await own.producer.send(stream.map((e) => ({ orgId: org, value: JSON.stringify(e) })))
+    const store = createClickHouseEventStore(ch)
+    const slowStore: EventStore = {
+      storedHashes: (keys) => store.storedHashes(keys),
+      insert: async (rows, token) => {
+        await sleep(500)
+        await store.insert(rows, token)
+      },
+    }
+    const ingest = await own.start({ store: slowStore, chunkMessages: 100 })
+    const expected = [...first, ...later]
+    const summary = await waitUntil('every unique event stored', async () => {
+      const s = await storeSummaryOf(org)
+      return s.unique_ids >= expected.length ? s : undefined
+    })
+    await waitUntil('every offset committed', async () =>
+      (await committedAll(own.kafka, own.groupId, own.topic)) ? true : undefined,
+    )
+    expect(await storeSummaryOf(org)).toEqual({ ...summary, rows: expected.length })
+    expect(summary.checksum).toBe(checksumOf(expected))
+    const letters = await readTopic(own.kafka, own.dlqTopic, conflicting.length)
+    expect(letters.map((l) => [l.headers['dugout-event-id'], l.headers['dugout-rule']])).toEqual(
+      conflicting.map((e) => [e.event_id, 'conflict']),
+    )
+    await ingest.stop()
+    await own.close()
   })
 
   it('signals the org metrics workflow once per batch with the days the batch touched', async () => {

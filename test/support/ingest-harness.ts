@@ -24,7 +24,13 @@ export interface IngestHarness {
   producer: EventProducer
   temporal: Client
   taskQueue: string
-  start(options?: { store?: EventStore; notifier?: MetricsNotifier; maxBackoffMs?: number }): Promise<RunningIngest>
+  groupId: string
+  start(options?: {
+    store?: EventStore
+    notifier?: MetricsNotifier
+    maxBackoffMs?: number
+    chunkMessages?: number
+  }): Promise<RunningIngest>
   close(): Promise<void>
 }
 
@@ -59,6 +65,7 @@ export async function ingestHarness(
     producer,
     temporal,
     taskQueue,
+    groupId,
     async start(options = {}) {
       const ingest = await startIngestConsumer(
         {
@@ -70,7 +77,12 @@ export async function ingestHarness(
           limits: () => defaultLimits(new Date()),
           logger: pino({ level: 'silent' }),
         },
-        { topic, groupId, maxBackoffMs: options.maxBackoffMs ?? 2000 },
+        {
+          topic,
+          groupId,
+          maxBackoffMs: options.maxBackoffMs ?? 2000,
+          ...(options.chunkMessages === undefined ? {} : { chunkMessages: options.chunkMessages }),
+        },
       )
       running.push(ingest)
       return ingest

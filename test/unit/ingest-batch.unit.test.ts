@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { defaultLimits, validateEvent } from '../../schemas/event-validation.ts'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
@@ -57,8 +58,45 @@ describe('event rows', () => {
     expect(bodyHash(a.event)).toMatch(/^\d+$/)
   })
 
+  it('keeps the hash stored by earlier versions: a changed hash would turn redeliveries into conflicts', () => {
+    // The first 64 bits of SHA-256 of the JSON body, big-endian, as the event store holds them.
+    expect(bodyHash(event)).toBe('7630186315522597419')
+  })
+
   it('converts offsets to UTC with millisecond precision', () => {
     expect(toClickHouseTime('2026-03-01T23:30:00.5-05:00')).toBe('2026-03-02 04:30:00.500')
+  })
+
+  it('gives every instant the day Intl gives it, across clock changes and odd offsets', () => {
+    const zones = [
+      'UTC',
+      'Europe/Berlin',
+      'America/St_Johns',
+      'Asia/Kathmandu',
+      'Australia/Lord_Howe',
+      'Pacific/Chatham',
+      'Asia/Gaza',
+      'America/Santiago',
+    ]
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: Date.parse('2000-01-01T00:00:00Z'), max: Date.parse('2040-01-01T00:00:00Z') }),
+        (zone, at) => {
+          const expected = new Intl.DateTimeFormat('en-CA', { timeZone: zone, dateStyle: 'short' }).format(at)
+          expect(dayIn(zone, new Date(at).toISOString())).toBe(expected)
+        },
+      ),
+      { numRuns: 5000 },
+    )
+    // Every minute around a spring-forward and a fall-back at midnight (Santiago, 2022).
+    for (const start of ['2022-09-11T02:00:00Z', '2022-04-03T01:00:00Z']) {
+      for (let minute = 0; minute < 240; minute++) {
+        const at = Date.parse(start) + minute * 60_000
+        const expected = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Santiago', dateStyle: 'short' })
+        expect(dayIn('America/Santiago', new Date(at).toISOString())).toBe(expected.format(at))
+      }
+    }
   })
 
   it('cuts days in the org time zone', () => {
