@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { PROJECT_ROOT, type DugoutConfig } from '../schemas/config.schema.ts'
@@ -94,6 +95,7 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
     if (child.exitCode !== null) throw new Error(`ingest exited:\n${output}`)
     await sleep(20)
   }
+  const cpuAtStart = cpuSeconds(child.pid!)
   const ingestStarted = performance.now()
   let lastReport = performance.now()
   while (!(await committedAll(kafka, groupId, topic))) {
@@ -105,6 +107,7 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
     await sleep(100)
   }
   const ingestSeconds = (performance.now() - ingestStarted) / 1000
+  const cpu = cpuSeconds(child.pid!) - cpuAtStart
   const peak = peakRssMiB(child.pid!)
   child.kill('SIGTERM')
   await new Promise((resolve) => child.once('exit', resolve))
@@ -122,8 +125,22 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
       ok: ingestRate / bareRate >= 0.6,
     },
     { name: 'ingest process peak RSS (MiB)', value: peak.toFixed(0) },
+    // CPU time over wall time: near the machine's core count, ingest is bound by CPU, not waiting.
+    { name: `ingest process CPU per event (µs; ${os.cpus().length} cores)`, value: ((cpu / total) * 1e6).toFixed(1) },
+    { name: 'ingest process cores busy (CPU time / wall time)', value: (cpu / ingestSeconds).toFixed(2) },
   ]
 }
+
+/** CPU time (user + system, all threads) a process has used so far, in seconds. */
+function cpuSeconds(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  return ticks / CLOCK_TICKS_PER_SECOND
+}
+
+/** USER_HZ, 100 on Linux on every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100
 
 export function printIngest(figures: Figure[]): void {
   printFigures('Ingest: Kafka → ClickHouse event store → Temporal', figures)

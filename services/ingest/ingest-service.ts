@@ -13,8 +13,10 @@ import { createTemporalNotifier } from './metrics-notifier.ts'
 /** How long an org's time zone is trusted before it is read again. */
 const TIME_ZONE_TTL_MS = 60_000
 
-export const startIngest: ServiceStarter = async ({ config, clickhouse, logger, metrics, http }) => {
+export const startIngest: ServiceStarter = async ({ config, openClickHouse, logger, metrics, http }) => {
   const log = logger.child({ service: 'ingest' })
+  // Inserts of their own: a report or a recomputation never waits behind them, nor they behind it.
+  const clickhouse = openClickHouse()
   const kafka = createKafka(config, log)
   await ensureTopics(kafka, dugoutTopics(config))
   const deadLetters = await createEventProducer(kafka, config)

@@ -18,6 +18,13 @@ export interface HostDeps {
   config: DugoutConfig
   logger: Logger
   clickhouse: ClickHouse
+  /**
+   * A handle of the service's own on the same ClickHouse, closed with the host. On chDB it is a
+   * connection of its own: one connection runs one query at a time, so a service whose queries
+   * must not wait behind the others' (ingest's inserts, each recomputation) takes one. A server
+   * client already runs queries side by side, and is shared.
+   */
+  openClickHouse(): ClickHouse
   http: HttpServer
   /** The process's Prometheus registry, served at GET /metrics. */
   metrics: Registry
@@ -71,7 +78,18 @@ export async function startHost(
   const metrics = new Registry()
   collectDefaultMetrics({ register: metrics, prefix: 'dugout_' })
   const http = await startHttpServer(config, logger, metrics)
-  const deps: HostDeps = { config, logger, clickhouse, http, metrics }
+  const opened: ClickHouse[] = []
+  const openClickHouse = () => {
+    if (clickhouse.engine === 'server') return clickhouse
+    const handle = createClickHouse(config)
+    opened.push(handle)
+    return handle
+  }
+  const closeClickHouse = async () => {
+    for (const handle of opened) await handle.close()
+    await clickhouse.close()
+  }
+  const deps: HostDeps = { config, logger, clickhouse, openClickHouse, http, metrics }
   const running: Service[] = []
   try {
     for (const name of only) {
@@ -84,7 +102,7 @@ export async function startHost(
   } catch (error) {
     await stopAll(running, logger)
     await http.close()
-    await clickhouse.close()
+    await closeClickHouse()
     throw error
   }
   logger.info({ services: running.map((s) => s.name), engine: clickhouse.engine, http: http.url }, 'dugout is running')
@@ -95,7 +113,7 @@ export async function startHost(
     async stop() {
       await http.close()
       await stopAll(running, logger)
-      await clickhouse.close()
+      await closeClickHouse()
     },
   }
 }

@@ -5,6 +5,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker'
 import { fileURLToPath } from 'node:url'
 import { createProjectionActivities } from '../metrics/projection-activities.ts'
+import type { Logger } from '../runtime/logger.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url))
@@ -20,7 +21,14 @@ const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = {
 }
 let runtimeInstalled = false
 
-export const startWorker: ServiceStarter = async ({ config, clickhouse, logger }) => {
+/**
+ * Activities run at once. Two cores: more concurrent recomputations would only queue for CPU. Each
+ * slot has a ClickHouse handle of its own, so a small org's recomputation runs beside a large
+ * one's instead of waiting for it (one chDB connection runs one query at a time).
+ */
+const ACTIVITY_SLOTS = 2
+
+export const startWorker: ServiceStarter = async ({ config, openClickHouse, logger }) => {
   // The SDK's runtime is per process and must be set before the first worker. Its INFO lines
   // (state changes, the workflow bundle) are noise at our info level.
   if (!runtimeInstalled) {
@@ -33,9 +41,11 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, logger }
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createProjectionActivities({ ch: clickhouse }),
-    // Two cores: more concurrent recomputations would only queue inside ClickHouse.
-    maxConcurrentActivityTaskExecutions: 2,
+    activities: timed(
+      pooled(ACTIVITY_SLOTS, () => createProjectionActivities({ ch: openClickHouse() })),
+      logger,
+    ),
+    maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
   })
   const running = worker.run().catch((error: unknown) => {
     logger.error({ err: error }, 'temporal worker stopped with an error')
@@ -44,9 +54,53 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, logger }
   return {
     name: 'worker',
     async stop() {
-      worker.shutdown()
+      // The SDK drains its workers by itself on SIGTERM and SIGINT; shutting down twice throws.
+      if (worker.getState() === 'RUNNING') worker.shutdown()
       await running
       await connection.close()
     },
   }
+}
+
+/** Each activity logs its duration at debug level: where the time between an event and its metric goes. */
+function timed<T extends Record<string, (input: never) => Promise<unknown>>>(activities: T, logger: Logger): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, activity]) => [
+      name,
+      async (input: never) => {
+        const started = performance.now()
+        try {
+          return await activity(input)
+        } finally {
+          const { org, days } = input as { org?: string; days?: unknown[] }
+          logger.debug(
+            { activity: name, org, days: days?.length, ms: Math.round(performance.now() - started) },
+            'activity finished',
+          )
+        }
+      },
+    ]),
+  ) as T
+}
+
+/**
+ * `slots` sets of activities, each call running on a set no other running call holds. With as
+ * many slots as the worker runs activities at once, a set is always free.
+ */
+function pooled<T extends Record<string, (input: never) => Promise<unknown>>>(slots: number, create: () => T): T {
+  const free = Array.from({ length: slots }, create)
+  const names = Object.keys(free[0]!) as (keyof T)[]
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      async (input: never) => {
+        const set = free.pop() ?? create()
+        try {
+          return await set[name]!(input)
+        } finally {
+          free.push(set)
+        }
+      },
+    ]),
+  ) as T
 }
