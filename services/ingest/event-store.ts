@@ -16,11 +16,15 @@ const STORED_HASHES_SQL = `
   WHERE org_id IN {orgs:Array(String)} AND event_id IN {ids:Array(String)}
   GROUP BY org_id, event_id`
 
-export function createClickHouseEventStore(ch: ClickHouse): EventStore {
+/**
+ * `reads` may be another handle than `ch`: on chDB, where one connection runs one query at a time,
+ * ingest looks up the next chunk's ids on it while `ch` stores the last chunk.
+ */
+export function createClickHouseEventStore(ch: ClickHouse, reads: ClickHouse = ch): EventStore {
   return {
     async storedHashes(keys) {
       if (keys.length === 0) return new Map()
-      const result = await ch.client.query({
+      const result = await reads.client.query({
         query: STORED_HASHES_SQL,
         query_params: {
           db: ch.database,

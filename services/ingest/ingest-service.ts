@@ -26,7 +26,7 @@ export const startIngest: ServiceStarter = async ({ config, openClickHouse, logg
   const running = await startIngestConsumer(
     {
       kafka,
-      store: createClickHouseEventStore(clickhouse),
+      store: createClickHouseEventStore(clickhouse, openClickHouse()),
       notifier: createTemporalNotifier(client, config.TEMPORAL_TASK_QUEUE),
       deadLetters,
       timeZoneOf: async (org) => {
