@@ -317,17 +317,6 @@ function nestingExceeds(text: string, maxDepth: number): boolean {
  * every event ingest reads, and allocating one per value cost more than the checks.
  */
 function hostileValueIssues(root: unknown, mayHoldSurrogates: boolean): ValidationIssue[] {
-  interface Visit {
-    value: unknown
-    parent: Visit | undefined
-    key: PropertyKey | undefined
-  }
-  const pathOf = (visit: Visit, ...tail: PropertyKey[]): PropertyKey[] => {
-    const path = tail
-    for (let at: Visit | undefined = visit; at?.parent; at = at.parent) path.unshift(at.key!)
-    return path
-  }
-  const hasLoneSurrogate = (text: string) => mayHoldSurrogates && loneSurrogate.test(text)
   const issues: ValidationIssue[] = []
   const stack: Visit[] = [{ value: root, parent: undefined, key: undefined }]
   while (stack.length > 0 && issues.length <= MAX_ISSUES) {
@@ -336,7 +325,7 @@ function hostileValueIssues(root: unknown, mayHoldSurrogates: boolean): Validati
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) issues.push(issueAt(pathOf(visit), 'not_finite', 'must be a finite number'))
     } else if (typeof value === 'string') {
-      if (hasLoneSurrogate(value))
+      if (mayHoldSurrogates && loneSurrogate.test(value))
         issues.push(issueAt(pathOf(visit), 'invalid_utf8', 'contains an unpaired surrogate, which UTF-8 cannot encode'))
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) stack.push({ value: value[i], parent: visit, key: i })
@@ -344,7 +333,7 @@ function hostileValueIssues(root: unknown, mayHoldSurrogates: boolean): Validati
       for (const key of Object.keys(value)) {
         if (FORBIDDEN_KEYS.has(key)) {
           issues.push(issueAt(pathOf(visit, key), 'forbidden_key', `is a forbidden key ("${key}")`))
-        } else if (hasLoneSurrogate(key)) {
+        } else if (mayHoldSurrogates && loneSurrogate.test(key)) {
           issues.push(
             issueAt(
               pathOf(visit, key),
@@ -359,6 +348,19 @@ function hostileValueIssues(root: unknown, mayHoldSurrogates: boolean): Validati
     }
   }
   return issues
+}
+
+interface Visit {
+  value: unknown
+  parent: Visit | undefined
+  key: PropertyKey | undefined
+}
+
+/** The path of a visited value, and then of `tail` below it. */
+function pathOf(visit: Visit, ...tail: PropertyKey[]): PropertyKey[] {
+  const path = tail
+  for (let at: Visit | undefined = visit; at?.parent; at = at.parent) path.unshift(at.key!)
+  return path
 }
 
 // ---- Contract checks ------------------------------------------------------------------------
