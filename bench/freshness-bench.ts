@@ -17,6 +17,7 @@ import { orgEventLines, percentile, printFigures, sleep, tmp, type Figure } from
 export async function benchFreshness(config: DugoutConfig, rate: number, seconds: number): Promise<Figure[]> {
   const id = Date.now().toString(36)
   const topic = `bench.fresh.${id}`
+  const chdbPath = tmp('fresh-chdb')
   const port = 18_000 + Math.floor(Math.random() * 1000)
   const env = {
     ...process.env,
@@ -25,7 +26,7 @@ export async function benchFreshness(config: DugoutConfig, rate: number, seconds
     KAFKA_DLQ_TOPIC: `${topic}.dlq`,
     KAFKA_CONSUMER_GROUP: `bench-fresh-${id}`,
     TEMPORAL_TASK_QUEUE: `bench-fresh-${id}`,
-    CHDB_PATH: tmp('fresh-chdb'),
+    CHDB_PATH: chdbPath,
     DUGOUT_HTTP_PORT: String(port),
   }
   const kafka = new Kafka({ brokers: config.KAFKA_BROKERS, clientId: 'bench', logLevel: logLevel.NOTHING })
@@ -133,6 +134,7 @@ export async function benchFreshness(config: DugoutConfig, rate: number, seconds
   await poller
   child.kill('SIGTERM')
   await new Promise((resolve) => child.once('exit', resolve))
+  fs.rmSync(chdbPath, { recursive: true, force: true })
   await producer.disconnect()
   const p95 = percentile(latencies, 0.95)
   return [

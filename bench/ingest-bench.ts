@@ -62,6 +62,7 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
 
   process.stderr.write('ingest: dugout ingest process…\n')
   const groupId = `bench-ingest-${id}`
+  const chdbPath = tmp('ingest-chdb')
   const child = spawn(
     process.execPath,
     [
@@ -79,7 +80,7 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
         KAFKA_DLQ_TOPIC: `${topic}.dlq`,
         KAFKA_CONSUMER_GROUP: groupId,
         TEMPORAL_TASK_QUEUE: `bench-${id}`,
-        CHDB_PATH: tmp('ingest-chdb'),
+        CHDB_PATH: chdbPath,
         DUGOUT_HTTP_PORT: String(18_000 + Math.floor(Math.random() * 1000)),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,6 +115,7 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
   const peak = peakRssMiB(child.pid!)
   child.kill('SIGTERM')
   await new Promise((resolve) => child.once('exit', resolve))
+  fs.rmSync(chdbPath, { recursive: true, force: true })
 
   const cores = os.cpus().length
   const bareRate = total / bareSeconds
