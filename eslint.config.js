@@ -35,7 +35,7 @@ const nodeBuiltins = [
 ]
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.dugout/**', 'dist/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.dugout/**', 'dist/**', 'coverage/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,15 +1,18 @@
 /**
  * `npm run bench [-- <name>…]`: Dugout's speed and memory targets, measured on this machine
- * against the real local stack. Names: import, ingest, freshness (default: all).
+ * against the real local stack. Names: import, ingest, freshness, rebuild, reports (default: all).
  */
 import { loadConfig } from '../schemas/config.schema.ts'
 import { stackUp } from '../infra/stack/local-stack.ts'
 import { benchIngest, printIngest } from './ingest-bench.ts'
 import { benchImport, printImport } from './import-bench.ts'
 import { benchFreshness, printFreshness } from './freshness-bench.ts'
+import { bigOrgStore } from './big-org-store.ts'
+import { benchRebuild, printRebuild } from './rebuild-bench.ts'
+import { benchReports, printReports } from './reports-bench.ts'
 
 const config = loadConfig(process.env)
-const all = ['import', 'ingest', 'freshness'] as const
+const all = ['import', 'ingest', 'freshness', 'rebuild', 'reports'] as const
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 for (const name of chosen) {
   if (!(all as readonly string[]).includes(name)) {
@@ -29,5 +32,13 @@ if (run.includes('freshness')) {
       Number(process.env.BENCH_FRESHNESS_SECONDS ?? 60),
     ),
   )
+}
+if (run.includes('rebuild') || run.includes('reports')) {
+  // Both read the same big org's store: built once (minutes), then cached between runs.
+  const store = await bigOrgStore(config, Number(process.env.BENCH_REBUILD_EVENTS ?? 10_000_000))
+  if (run.includes('rebuild')) printRebuild(await benchRebuild(config, store))
+  if (run.includes('reports')) {
+    printReports(await benchReports(config, store, Number(process.env.BENCH_REPORT_WINDOWS ?? 30)))
+  }
 }
 process.exit(0)

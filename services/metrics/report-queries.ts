@@ -11,7 +11,6 @@
  * end of the range whose period overlaps it), `mfa` / `rfa` (manager / rep facts summed over the
  * range, with `multi`, the deals whose activities have 3 or more distinct contacts by the end).
  */
-import { TupleParam } from '@clickhouse/client'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { assertDay, DayError, daysBetween, instantBounds } from './days.ts'
 import { factCtes, METRICS_DEFINITION_VERSION } from './metric-facts.ts'
@@ -163,21 +162,26 @@ const REP_REPORT_FROM_EVENTS = sql`
 
 /**
  * The generation of each day that readers see: the latest marker's, if it was computed with the
- * org's current timezone and the current definitions (see migration 0002, `metric_days`). Read
- * once per report and passed to the report query as `visible`: inlined, ClickHouse would read
- * the markers again for every table the report reads.
+ * org's current timezone and the current definitions (see migration 0002, `metric_days`), as the
+ * scalar `visible`, an array of (day, generation). A scalar subquery is evaluated once per query,
+ * before any table it filters is read, so every table of a report is read as of one set of
+ * markers, and the facts of each marker are complete (they are written before it). A CTE would be
+ * re-read by each table that uses it; a round trip that passes the pairs back as a parameter costs
+ * more than the read (ClickHouse parses the array literal at each place it is used).
  */
 const VISIBLE_GENERATIONS = sql`
-  SELECT toString(day) AS day, toString(latest.1) AS generation
-  FROM (
-    SELECT day, argMax(tuple(generation, timezone, definition_version), (computed_at, generation)) AS latest
-    FROM {db:Identifier}.metric_days
-    WHERE org_id = {org:String} AND day <= {to:Date}
-    GROUP BY day
-  )
-  WHERE latest.2 = {tz:String} AND latest.3 = {version:UInt16}`
+  (
+    SELECT groupArray(tuple(day, latest.1))
+    FROM (
+      SELECT day, argMax(tuple(generation, timezone, definition_version), (computed_at, generation)) AS latest
+      FROM {db:Identifier}.metric_days
+      WHERE org_id = {org:String} AND day <= {to:Date}
+      GROUP BY day
+    )
+    WHERE latest.2 = {tz:String} AND latest.3 = {version:UInt16}
+  ) AS visible`
 
-const VISIBLE = sql`(day, generation) IN (SELECT v.1, v.2 FROM (SELECT arrayJoin({visible:Array(Tuple(Date, UUID))}) AS v))`
+const VISIBLE = sql`(day, generation) IN (SELECT arrayJoin(visible))`
 
 const CHART_FROM_PROJECTION = sql`
   chart AS (
@@ -192,6 +196,7 @@ const CHART_FROM_PROJECTION = sql`
 
 const MANAGER_REPORT_FROM_PROJECTION = sql`
   WITH
+  ${VISIBLE_GENERATIONS},
   mfa AS (
     SELECT manager_id AS m,
            uniqExactArray(deals_active) AS deals_active,
@@ -221,6 +226,7 @@ const MANAGER_REPORT_FROM_PROJECTION = sql`
 // than filtering every day's deals.
 const REP_REPORT_FROM_PROJECTION = sql`
   WITH
+  ${VISIBLE_GENERATIONS},
   multi AS (
     SELECT deal_id128 AS id
     FROM {db:Identifier}.metric_multithreaded_deals
@@ -300,7 +306,6 @@ async function run(
 ): Promise<ReportRow[]> {
   validateReportParams(name, params)
   const settings = await getOrgSettings(ch, params.org)
-  const days = daysBetween(params.from, params.to)
   const queryParams: Record<string, unknown> = {
     db: ch.database,
     org: params.org,
@@ -310,16 +315,8 @@ async function run(
     to: params.to,
     version: METRICS_DEFINITION_VERSION,
   }
-  if (projected) {
-    const visible = await ch.client.query({
-      query: VISIBLE_GENERATIONS.text,
-      query_params: queryParams,
-      format: 'JSONEachRow',
-    })
-    queryParams.visible = (await visible.json<{ day: string; generation: string }>()).map(
-      (v) => new TupleParam([v.day, v.generation]),
-    )
-  } else {
+  if (!projected) {
+    const days = daysBetween(params.from, params.to)
     Object.assign(queryParams, { days, ...instantBounds(days) })
   }
   const result = await ch.client.query({ query: query.text, query_params: queryParams, format: 'JSONEachRow' })
