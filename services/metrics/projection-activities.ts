@@ -161,7 +161,8 @@ const STALE_TMP_TABLES = sql`
   WHERE database = {db:String} AND startsWith(name, 'metric_tmp_') AND metadata_modification_time < {orphan_before:DateTime64(3, 'UTC')}`
 
 // Days touched by new events, widened to the days whose facts they can change (METRICS.md):
-// - a message can be the reply of rep messages up to 168 h earlier;
+// - a message can be the reply of the messages of its thread up to 168 h earlier (at the same
+//   instant too: ties are ordered by event_id), so their days;
 // - a user.upserted changes the org chart as of every later instant: every later event day;
 // - an opportunity.created sets its deal's owner from then on, and the account and amount that
 //   the deal's events use at any time: every day with an event of the deal;
@@ -171,12 +172,13 @@ const STALE_TMP_TABLES = sql`
 const AFFECTED_DAYS = sql`
   WITH
     touched AS (
-      SELECT type, occurred_at, opportunity_id, toDate(occurred_at, {tz:String}) AS day
+      SELECT type, occurred_at, opportunity_id, thread_id, toDate(occurred_at, {tz:String}) AS day
       FROM {db:Identifier}.events
       WHERE org_id = {org:String}
         AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
         AND has({days:Array(Date)}, toDate(occurred_at, {tz:String}))
     ),
+    messages AS (SELECT thread_id, occurred_at FROM touched WHERE type = 'message.sent'),
     deals_since AS (
       SELECT opportunity_id, if(countIf(type = 'opportunity.created') > 0, toDate(0), min(day)) AS since
       FROM touched
@@ -187,9 +189,17 @@ const AFFECTED_DAYS = sql`
   SELECT DISTINCT toString(day) AS day FROM (
     SELECT arrayJoin({days:Array(Date)}) AS day
     UNION ALL
-    SELECT arrayJoin(arrayMap(i -> toDate(addHours(occurred_at, -168), {tz:String}) + i,
-                              range(toUInt32(dateDiff('day', toDate(addHours(occurred_at, -168), {tz:String}), day)) + 1)))
-    FROM (SELECT min(occurred_at) AS occurred_at, day FROM touched WHERE type = 'message.sent' GROUP BY day)
+    SELECT toDate(e.occurred_at, {tz:String})
+    FROM (
+      SELECT thread_id, occurred_at
+      FROM {db:Identifier}.events
+      WHERE org_id = {org:String} AND type = 'message.sent'
+        AND thread_id IN (SELECT thread_id FROM messages)
+        AND occurred_at >= (SELECT addHours(min(occurred_at), -168) FROM messages)
+        AND occurred_at <= (SELECT max(occurred_at) FROM messages)
+    ) AS e
+    INNER JOIN messages AS m ON e.thread_id = m.thread_id
+    WHERE e.occurred_at >= addHours(m.occurred_at, -168) AND e.occurred_at <= m.occurred_at
     UNION ALL
     SELECT toDate(occurred_at, {tz:String})
     FROM {db:Identifier}.events
@@ -319,7 +329,18 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     return (await result.json<{ day: string }>()).map((r) => r.day)
   }
 
-  return { recomputeDays, affectedDays, listEventDays, pruneSuperseded }
+  /**
+   * `affectedDays` and then `recomputeDays` of the first `MAX_RUN_DAYS` of them, in one activity:
+   * the common case of the metrics workflow (a few days touched) in one round trip through
+   * Temporal instead of two. Returns every affected day, so that the caller recomputes the rest.
+   */
+  async function recomputeAffectedDays(input: OrgDays): Promise<{ affected: string[]; days: number; rows: number }> {
+    const affected = await affectedDays(input)
+    const first = await recomputeDays({ org: input.org, days: affected.slice(0, MAX_RUN_DAYS) })
+    return { affected, ...first }
+  }
+
+  return { recomputeDays, affectedDays, recomputeAffectedDays, listEventDays, pruneSuperseded }
 }
 
 /** ClickHouse DateTime64(3) text of an instant, in UTC. */

@@ -634,17 +634,13 @@ describe('projection activities', () => {
 
   it('widens the days of replies, org chart changes and ownership events', async () => {
     const p = projections()
-    // 03-12 holds only t4-r, a message: it may answer rep messages of the 168 h before it.
-    expect(await p.affectedDays({ org: 'acme', days: ['2026-03-12'] })).toEqual([
-      '2026-03-05',
-      '2026-03-06',
-      '2026-03-07',
-      '2026-03-08',
-      '2026-03-09',
-      '2026-03-10',
-      '2026-03-11',
-      '2026-03-12',
-    ])
+    // A message may answer the messages of its thread of the 168 h before it: their days.
+    // 03-12 holds only t4-r, 169 h after t4-1 (and 170 h after t4-0): none within reach.
+    expect(await p.affectedDays({ org: 'acme', days: ['2026-03-12'] })).toEqual(['2026-03-12'])
+    // 03-13 holds only t5-r, exactly 168 h after t5-1 (03-06) and less after t5-x (03-06).
+    expect(await p.affectedDays({ org: 'acme', days: ['2026-03-13'] })).toEqual(['2026-03-06', '2026-03-13'])
+    // 03-04 holds t2-r, which answers t2-1 of 03-03.
+    expect(await p.affectedDays({ org: 'acme', days: ['2026-03-04'] })).toContain('2026-03-03')
     // 2026-02-28 holds only quotas: just that day.
     expect(await p.affectedDays({ org: 'acme', days: ['2026-02-28'] })).toEqual(['2026-02-28'])
     // 2026-02-27: act-6 (o1's contacts) and g-4: the days from there with an event of o1.

@@ -1,7 +1,10 @@
 /**
  * Records workflow histories for the replay tests: `npx tsx test/support/record-histories.ts`.
  * Re-record only on purpose (a deliberate, versioned workflow change); a replay failure otherwise
- * means a change broke determinism for workflows already running.
+ * means a change broke determinism for workflows already running. A version's history is kept
+ * when a `patched()` change comes: `org-metrics-workflow.json` is the org metrics workflow from
+ * before `patched('fewer-round-trips')`; this script records the current code under the patch's
+ * name.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -35,7 +38,10 @@ await worker.runUntil(async () => {
   await metrics.signal(eventsIngestedSignal, { days: ['2026-03-05'] })
   await env.sleep(4000)
   await metrics.terminate('recorded')
-  fs.writeFileSync(path.join(OUT, 'org-metrics-workflow.json'), historyToJSON(await metrics.fetchHistory()))
+  fs.writeFileSync(
+    path.join(OUT, 'org-metrics-workflow.fewer-round-trips.json'),
+    historyToJSON(await metrics.fetchHistory()),
+  )
 
   const rebuild = await env.client.workflow.start(rebuildWorkflow, {
     taskQueue: 'record',

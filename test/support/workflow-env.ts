@@ -25,6 +25,13 @@ export function recordingProjectionActivities(widen: (days: string[]) => string[
         recomputed.push(days)
         return { days: days.length, rows: days.length }
       },
+      async recomputeAffectedDays({ days }: { org: string; days: string[] }) {
+        affected.push(days)
+        const all = widen(days)
+        const first = all.slice(0, 31)
+        if (first.length > 0) recomputed.push(first)
+        return { affected: all, days: first.length, rows: first.length }
+      },
       async listEventDays() {
         return ['2026-03-01', '2026-03-02', '2026-03-03']
       },
