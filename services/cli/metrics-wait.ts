@@ -20,6 +20,11 @@ export class WaitTimeoutError extends Error {
   readonly code = 'WAIT_TIMEOUT'
 }
 
+/** An org's metrics workflow exists but cannot answer: its workflow task is failing. */
+export class MetricsWorkflowError extends Error {
+  readonly code = 'METRICS_WORKFLOW_FAILING'
+}
+
 export async function topicEnds(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
   const admin = kafka.admin()
   await admin.connect()
@@ -65,7 +70,15 @@ export async function waitForMetrics(
           const status = await handle.query(orgMetricsStatusQuery)
           if (status.pendingDays === 0 && !status.computing && status.signalsComputed === status.signalsReceived) break
         } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error
+          if (!(error instanceof WorkflowNotFoundError)) {
+            const id = orgMetricsWorkflowId(org)
+            throw new MetricsWorkflowError(
+              `--wait: the metrics workflow of ${org} (${id}) does not answer: ${(error as Error).message}. ` +
+                `Its history and error: http://127.0.0.1:${config.DUGOUT_TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(id)}` +
+                ` (a workflow started by an incompatible older version can be terminated; the next event starts a new one, and \`dugout rebuild --org ${org}\` recomputes its days)`,
+              { cause: error },
+            )
+          }
         }
         if (Date.now() - hinted > 10_000) {
           options.onWaiting?.(`the metrics of ${org} (is the worker running?)`)
