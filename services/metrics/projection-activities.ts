@@ -25,8 +25,8 @@ import {
   materializedTableParam,
   METRICS_DEFINITION_VERSION,
 } from './metric-facts.ts'
-import { getOrgSettings } from './org-settings.ts'
-import { sql, type SqlFragment } from './sql.ts'
+import { getOrgSettings, type OrgSettings } from './org-settings.ts'
+import { sql, SqlFragment } from './sql.ts'
 
 export { METRICS_DEFINITION_VERSION } from './metric-facts.ts'
 
@@ -155,6 +155,11 @@ const DELETE_SUPERSEDED_MARKERS = sql`
 
 const FACT_TABLES = FACT_INSERTS.map(({ table }) => table)
 
+// The Memory tables of one recomputation run, in one statement.
+const DROP_MATERIALIZED = new SqlFragment(
+  `DROP TABLE IF EXISTS ${MATERIALIZED_CTES.map((name) => `{db:Identifier}.{${materializedTableParam(name)}:Identifier}`).join(', ')}`,
+)
+
 // Memory tables of recomputations that died before dropping them.
 const STALE_TMP_TABLES = sql`
   SELECT name FROM system.tables
@@ -240,9 +245,13 @@ export function createProjectionActivities(deps: ProjectionDeps) {
   const clock = deps.clock ?? (() => new Date())
 
   async function recomputeDays(input: OrgDays): Promise<{ days: number; rows: number }> {
+    return recompute(input, await getOrgSettings(ch, input.org))
+  }
+
+  /** `recomputeDays` with the org's settings already read (each statement saved is a wait saved). */
+  async function recompute(input: OrgDays, settings: OrgSettings): Promise<{ days: number; rows: number }> {
     const days = normalizeDays(input.days)
     if (days.length === 0) return { days: 0, rows: 0 }
-    const settings = await getOrgSettings(ch, input.org)
     // computed_at is taken before any event is read: a later computed_at saw at least as much.
     const generation = randomUUID()
     const stamp = { generation, computed_at: toDateTime64(clock()), version: METRICS_DEFINITION_VERSION }
@@ -269,12 +278,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
         for (const { insert } of FACT_INSERTS) await ch.client.command({ query: insert.text, query_params: params })
         await ch.client.command({ query: INSERT_MARKERS.text, query_params: params })
       } finally {
-        for (const table of Object.values(tmp)) {
-          await ch.client.command({
-            query: 'DROP TABLE IF EXISTS {db:Identifier}.{table:Identifier}',
-            query_params: { db: ch.database, table },
-          })
-        }
+        await ch.client.command({ query: DROP_MATERIALIZED.text, query_params: { db: ch.database, ...tmp } })
       }
     }
     const result = await ch.client.query({
@@ -307,9 +311,12 @@ export function createProjectionActivities(deps: ProjectionDeps) {
   }
 
   async function affectedDays(input: OrgDays): Promise<string[]> {
+    return affected(input, await getOrgSettings(ch, input.org))
+  }
+
+  async function affected(input: OrgDays, settings: OrgSettings): Promise<string[]> {
     const days = normalizeDays(input.days)
     if (days.length === 0) return []
-    const settings = await getOrgSettings(ch, input.org)
     const result = await ch.client.query({
       query: AFFECTED_DAYS.text,
       query_params: { db: ch.database, org: input.org, tz: settings.timezone, days, ...instantBounds(days) },
@@ -335,9 +342,10 @@ export function createProjectionActivities(deps: ProjectionDeps) {
    * Temporal instead of two. Returns every affected day, so that the caller recomputes the rest.
    */
   async function recomputeAffectedDays(input: OrgDays): Promise<{ affected: string[]; days: number; rows: number }> {
-    const affected = await affectedDays(input)
-    const first = await recomputeDays({ org: input.org, days: affected.slice(0, MAX_RUN_DAYS) })
-    return { affected, ...first }
+    const settings = await getOrgSettings(ch, input.org)
+    const days = await affected(input, settings)
+    const first = await recompute({ org: input.org, days: days.slice(0, MAX_RUN_DAYS) }, settings)
+    return { affected: days, ...first }
   }
 
   return { recomputeDays, affectedDays, recomputeAffectedDays, listEventDays, pruneSuperseded }
