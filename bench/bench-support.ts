@@ -80,3 +80,10 @@ export function printFigures(title: string, figures: Figure[]): void {
 export { committedAll } from '../services/kafka/consumer-progress.ts'
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** `BENCH_LOG_LEVEL` for a benchmark's child process, if it is more verbose than `least`. */
+export function benchLogLevel(least: 'info' | 'warn'): string {
+  const levels = ['trace', 'debug', 'info', 'warn']
+  const asked = process.env.BENCH_LOG_LEVEL ?? least
+  return levels.includes(asked) && levels.indexOf(asked) < levels.indexOf(least) ? asked : least
+}

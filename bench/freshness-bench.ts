@@ -12,7 +12,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { PROJECT_ROOT, type DugoutConfig } from '../schemas/config.schema.ts'
 import { createEventProducer } from '../services/kafka/event-producer.ts'
 import { dugoutTopics, ensureTopics } from '../services/kafka/kafka-client.ts'
-import { orgEventLines, percentile, printFigures, sleep, tmp, type Figure } from './bench-support.ts'
+import { benchLogLevel, orgEventLines, percentile, printFigures, sleep, tmp, type Figure } from './bench-support.ts'
 
 export async function benchFreshness(config: DugoutConfig, rate: number, seconds: number): Promise<Figure[]> {
   const id = Date.now().toString(36)
@@ -21,7 +21,7 @@ export async function benchFreshness(config: DugoutConfig, rate: number, seconds
   const port = 18_000 + Math.floor(Math.random() * 1000)
   const env = {
     ...process.env,
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: benchLogLevel('warn'),
     KAFKA_EVENTS_TOPIC: topic,
     KAFKA_DLQ_TOPIC: `${topic}.dlq`,
     KAFKA_CONSUMER_GROUP: `bench-fresh-${id}`,

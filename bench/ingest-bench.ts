@@ -15,7 +15,16 @@ import { Kafka, logLevel } from 'kafkajs'
 import { PROJECT_ROOT, type DugoutConfig } from '../schemas/config.schema.ts'
 import { createEventProducer } from '../services/kafka/event-producer.ts'
 import { dugoutTopics, ensureTopics } from '../services/kafka/kafka-client.ts'
-import { committedAll, orgEventLines, peakRssMiB, printFigures, sleep, tmp, type Figure } from './bench-support.ts'
+import {
+  benchLogLevel,
+  committedAll,
+  orgEventLines,
+  peakRssMiB,
+  printFigures,
+  sleep,
+  tmp,
+  type Figure,
+} from './bench-support.ts'
 
 const CONSUMER_SETTINGS = { maxBytesPerPartition: 1024 * 1024, maxBytes: 8 * 1024 * 1024, maxWaitTimeInMs: 200 }
 
@@ -75,7 +84,8 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
     {
       env: {
         ...process.env,
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+        // The benchmark waits for the info line "service started": only a more verbose level may be asked.
+        LOG_LEVEL: benchLogLevel('info'),
         KAFKA_EVENTS_TOPIC: topic,
         KAFKA_DLQ_TOPIC: `${topic}.dlq`,
         KAFKA_CONSUMER_GROUP: groupId,

@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { PROJECT_ROOT, type DugoutConfig } from '../schemas/config.schema.ts'
 import { openBigOrgStore, type BigOrgStore } from './big-org-store.ts'
-import { peakRssMiB, printFigures, sleep, tmp, type Figure } from './bench-support.ts'
+import { benchLogLevel, peakRssMiB, printFigures, sleep, tmp, type Figure } from './bench-support.ts'
 
 const TARGET_EVENTS_PER_SECOND = 100_000
 /** Seconds between two progress lines of the rebuild (the CLI prints one every second). */
@@ -20,7 +20,8 @@ export async function benchRebuild(config: DugoutConfig, store: BigOrgStore): Pr
   const id = Date.now().toString(36)
   const env = {
     ...process.env,
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    // The benchmark waits for the info line "service started": only a more verbose level may be asked.
+    LOG_LEVEL: benchLogLevel('info'),
     // The store is a chDB folder: a server named in the environment must not be used instead.
     CLICKHOUSE_URL: '',
     CLICKHOUSE_DATABASE: store.database,
