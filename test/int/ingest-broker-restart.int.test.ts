@@ -47,6 +47,8 @@ afterAll(async () => {
   await harness?.close()
   await stopProcess(paths, 'kafka', 5000)
   await ch.close()
+  // The test's own broker: its data and logs go with it.
+  fs.rmSync(instance, { recursive: true, force: true })
 })
 
 describe('Kafka broker killed and restarted mid-stream', () => {
