@@ -55,6 +55,17 @@ export function peakRssMiB(pid: number): number {
   return kb / 1024
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in seconds. */
+export function cpuSeconds(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  return ticks / CLOCK_TICKS_PER_SECOND
+}
+
+/** USER_HZ, 100 on Linux on every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100
+
 export function percentile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN

@@ -18,6 +18,7 @@ import { dugoutTopics, ensureTopics } from '../services/kafka/kafka-client.ts'
 import {
   benchLogLevel,
   committedAll,
+  cpuSeconds,
   orgEventLines,
   peakRssMiB,
   printFigures,
@@ -151,17 +152,6 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
     },
   ]
 }
-
-/** CPU time (user + system, all threads) a process has used so far, in seconds. */
-function cpuSeconds(pid: number): number {
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  const ticks = Number(fields[11]) + Number(fields[12])
-  return ticks / CLOCK_TICKS_PER_SECOND
-}
-
-/** USER_HZ, 100 on Linux on every architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100
 
 export function printIngest(figures: Figure[]): void {
   printFigures('Ingest: Kafka → ClickHouse event store → Temporal', figures)
