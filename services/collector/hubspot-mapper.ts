@@ -246,7 +246,7 @@ class ItemMapper {
 
   private dealCreation(item: Item, initial: ReadonlyMap<string, Item>): WebhookOutcome {
     const value = (name: string) => initial.get(name)?.value.propertyValue
-    const raw = initial.size === 0 ? item.raw : `[${[item, ...initial.values()].map((i) => i.raw).join(',')}]`
+    const raw = creationRaw(item, initial)
     return settle(
       item.index,
       raw,
@@ -351,7 +351,7 @@ class ItemMapper {
   }
 
   private activityCreation(item: Item, initial: ReadonlyMap<string, Item>): WebhookOutcome {
-    const raw = initial.size === 0 ? item.raw : `[${[item, ...initial.values()].map((i) => i.raw).join(',')}]`
+    const raw = creationRaw(item, initial)
     return settle(
       item.index,
       raw,
@@ -431,4 +431,9 @@ class ItemMapper {
     }
     return actor
   }
+}
+
+/** What a creation was built from: the item, with the property items folded into it if any. */
+function creationRaw(item: Item, initial: ReadonlyMap<string, Item>): string {
+  return initial.size === 0 ? item.raw : `[${[item, ...initial.values()].map((i) => i.raw).join(',')}]`
 }

@@ -23,14 +23,8 @@ import { estimateEventCount, generateOrg, type GenerateOptions } from './org-gen
 /** A fixed quarter, so that the demo's numbers are the same on every machine and every day. */
 export const DEMO_START = '2026-08-03'
 
-export interface DemoOptions {
-  org: string
-  managers: number
-  repsPerManager: number
-  weeks: number
-  seed: number
-  start: string
-}
+/** The generator's options that `demo` and `generate` take from the command line. */
+export type DemoOptions = Pick<GenerateOptions, 'org' | 'managers' | 'repsPerManager' | 'weeks' | 'seed' | 'start'>
 
 const say = (line: string) => process.stderr.write(`${line}\n`)
 
