@@ -39,6 +39,17 @@ describe('ClickHouse through the factory', () => {
     expect(await result.json()).toEqual([{ day: '2026-03-02', total: 5, median: 3 }])
   })
 
+  it('returns parameter values exactly as given, quotes and backslashes included', async () => {
+    const s = "it's \\ a\n\t'quoted' {x:String} ✓ 🎉"
+    const a = ["'", '\\', '', "x' OR 1=1 --"]
+    const result = await ch.client.query({
+      query: 'SELECT {s:String} AS s, {a:Array(String)} AS a, {d:Array(Date)} AS d, {n:UInt16} AS n',
+      query_params: { s, a, d: ['2026-03-01'], n: 7 },
+      format: 'JSONEachRow',
+    })
+    expect(await result.json()).toEqual([{ s, a, d: ['2026-03-01'], n: 7 }])
+  })
+
   it('answers errors with the ClickHouse code and type', async () => {
     await expect(
       ch.client.query({ query: 'SELECT nope FROM system.one', format: 'JSONEachRow' }),
