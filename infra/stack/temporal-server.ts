@@ -21,6 +21,9 @@ import {
 export const TEMPORAL_CLI_VERSION = '1.9.1'
 export const TEMPORAL_TEST_SERVER_VERSION = '1.40.0'
 
+/** How late the server may fire a timer (`history.timerProcessorMaxTimeShift`). */
+export const TIMER_MAX_TIME_SHIFT = '10ms'
+
 export function temporalPaths(home: string) {
   const root = path.join(home, 'temporal')
   const venv = path.join(root, `venv-${TEMPORAL_CLI_VERSION}`)
@@ -77,6 +80,10 @@ export async function startTemporal(
       p.db,
       '--log-level',
       'warn',
+      // The timer processor may fire a timer up to this late (default 1 s): the metrics
+      // workflow's 150 ms debounce would wait up to a second.
+      '--dynamic-config-value',
+      `history.timerProcessorMaxTimeShift=${JSON.stringify(TIMER_MAX_TIME_SHIFT)}`,
     ],
     { marker: p.db },
   )
