@@ -5,6 +5,7 @@ import path from 'node:path'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { DugoutEnv, loadConfig, PROJECT_ROOT } from '../../schemas/config.schema.ts'
+import { TIMER_MAX_TIME_SHIFT } from '../../infra/stack/temporal-server.ts'
 
 interface ComposeService {
   image?: string
@@ -12,6 +13,7 @@ interface ComposeService {
   environment?: Record<string, string>
   healthcheck?: unknown
   depends_on?: Record<string, unknown>
+  volumes?: string[]
 }
 const compose = parse(fs.readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>
@@ -38,6 +40,17 @@ describe('docker-compose.yml', () => {
     }
     expect(Object.keys(dugout.depends_on!).sort()).toEqual(['clickhouse', 'kafka', 'mailpit', 'temporal'])
     expect(fs.existsSync(path.join(PROJECT_ROOT, dugout.build!.dockerfile))).toBe(true)
+  })
+
+  it('gives Temporal the dynamic configuration of the local stack (timers fire on time)', () => {
+    const temporal = compose.services.temporal!
+    const mount = temporal.volumes!.map((v) => v.split(':')).find(([, target]) => target!.endsWith('/dugout.yaml'))!
+    expect(`/etc/temporal/${temporal.environment!.DYNAMIC_CONFIG_FILE_PATH}`).toBe(mount[1])
+    const dynamic = parse(fs.readFileSync(path.join(PROJECT_ROOT, mount[0]!), 'utf8')) as Record<
+      string,
+      { value: unknown }[]
+    >
+    expect(dynamic['history.timerProcessorMaxTimeShift']).toEqual([{ value: TIMER_MAX_TIME_SHIFT }])
   })
 
   it('keeps state in named volumes', () => {
