@@ -45,7 +45,7 @@ export function createClickHouse(config: ClickHouseConfig & { CHDB_PATH: string 
     // @clickhouse/client now bundles as its own copy: same shape, two declarations.
     connection: withInlineParams(createChdbConnection({ path: config.CHDB_PATH }) as unknown as Connection),
     // Bound parameters are part of the SQL text on chDB: a chunk's 10,000 ids make it ~0.5 MB.
-    clickhouse_settings: { ...SETTINGS, max_query_size: 256 * 1024 * 1024 },
+    clickhouse_settings: { ...SETTINGS, max_query_size: String(256 * 1024 * 1024) },
   })
   return { client, database, engine: 'chdb', close: () => client.close() }
 }
