@@ -137,11 +137,20 @@ export async function benchFreshness(config: DugoutConfig, rate: number, seconds
   fs.rmSync(chdbPath, { recursive: true, force: true })
   await producer.disconnect()
   const p95 = percentile(latencies, 0.95)
+  // When the slowest probes were sent tells a stall (several in a row) from scattered waits.
+  const slowest = latencies
+    .map((latency, i) => ({ latency, at: (sentAt[i]! - started) / 1000 }))
+    .sort((a, b) => b.latency - a.latency)
+    .slice(0, 3)
   return [
     { name: 'load (events/s, sustained)', value: `${Math.round(sent / seconds)}` },
     { name: 'probes seen in a report', value: `${latencies.length}/${probes}` },
     { name: 'freshness p50 (s)', value: percentile(latencies, 0.5).toFixed(2) },
     { name: 'freshness p95 (s)', value: p95.toFixed(2), target: '≤ 3 s', ok: p95 <= 3 },
+    {
+      name: 'slowest probes (latency s @ sent at s)',
+      value: slowest.map((p) => `${p.latency.toFixed(2)} @ ${p.at.toFixed(0)}`).join(', '),
+    },
   ]
 }
 

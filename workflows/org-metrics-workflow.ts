@@ -7,6 +7,7 @@
 import {
   condition,
   continueAsNew,
+  log,
   patched,
   defineQuery,
   defineSignal,
@@ -27,6 +28,8 @@ export interface OrgMetricsInput {
   debounceMs?: number
   /** Longest a signal waits for its computation under a continuous stream of signals. */
   maxDelayMs?: number
+  /** Recomputations between two prunes of superseded fact generations (default 50). */
+  pruneEvery?: number
   /** State carried across continue-as-new. */
   carried?: { pendingDays: string[]; signalsReceived: number; signalsComputed: number; recomputations: number }
 }
@@ -72,6 +75,7 @@ export async function orgMetricsWorkflow(input: OrgMetricsInput): Promise<void> 
   let recomputations = input.carried?.recomputations ?? 0
   let computing = false
   let lastComputedDays = 0
+  let pruning: Promise<unknown> | undefined
 
   // When the oldest pending signal and the latest signal arrived (workflow time).
   let firstPendingAt = Date.now()
@@ -136,8 +140,19 @@ export async function orgMetricsWorkflow(input: OrgMetricsInput): Promise<void> 
     signalsComputed = upTo
     // Each recomputation leaves the generation it replaced behind (invisible to readers): reclaim
     // them now and then, not on every burst.
-    if (recomputations % PRUNE_EVERY === 0 && patched('prune-superseded')) await pruneSuperseded({ org: input.org })
+    if (recomputations % (input.pruneEvery ?? PRUNE_EVERY) === 0 && patched('prune-superseded')) {
+      // A prune takes a second or two: the newer path runs it beside the next recomputations
+      // rather than before them. That is safe, as a prune never deletes a day's visible
+      // generation nor one still being written (see pruneSuperseded). A failed prune leaves
+      // rows for the next one.
+      if (patched('prune-in-background')) {
+        pruning ??= pruneSuperseded({ org: input.org })
+          .catch((error: unknown) => log.warn('pruning superseded facts failed', { org: input.org, error }))
+          .finally(() => (pruning = undefined))
+      } else await pruneSuperseded({ org: input.org })
+    }
   }
+  await pruning
   // Signal handlers are synchronous, so nothing is in flight: pending days travel in the input.
   await continueAsNew<typeof orgMetricsWorkflow>({
     ...input,

@@ -97,6 +97,44 @@ describe('orgMetricsWorkflow', () => {
       await handle.terminate()
     })
   })
+
+  it('prunes superseded facts every pruneEvery recomputations, beside the next recomputation', async () => {
+    const recording = recordingProjectionActivities()
+    let prunes = 0
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    const activities = {
+      ...recording.activities,
+      async pruneSuperseded() {
+        prunes++
+        await released
+        return { tables: 0 }
+      },
+    }
+    // However it ends, the worker can only stop once the prune has returned.
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(orgMetricsWorkflow, {
+        taskQueue,
+        workflowId: uniqueName('org-metrics'),
+        args: [{ org: 'acme', debounceMs: 100, pruneEvery: 2 }],
+      })
+      try {
+        for (const day of ['2026-03-01', '2026-03-02', '2026-03-03']) {
+          await handle.signal(eventsIngestedSignal, { days: [day] })
+          await env.sleep(2000)
+        }
+        // The prune after the 2nd recomputation has not finished, and the 3rd did not wait for it.
+        expect(prunes).toBe(1)
+        expect(recording.recomputed).toEqual([['2026-03-01'], ['2026-03-02'], ['2026-03-03']])
+      } finally {
+        release()
+      }
+      await handle.signal(eventsIngestedSignal, { days: ['2026-03-04'] })
+      await env.sleep(2000)
+      expect(prunes).toBe(2)
+      await handle.terminate()
+    })
+  })
 })
 
 describe('rebuildWorkflow', () => {

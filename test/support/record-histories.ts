@@ -1,10 +1,11 @@
 /**
  * Records workflow histories for the replay tests: `npx tsx test/support/record-histories.ts`.
- * Re-record only on purpose (a deliberate, versioned workflow change); a replay failure otherwise
- * means a change broke determinism for workflows already running. A version's history is kept
- * when a `patched()` change comes: `org-metrics-workflow.json` is the org metrics workflow from
- * before `patched('fewer-round-trips')`; this script records the current code under the patch's
- * name.
+ * A history is the record of a version that ran, so this script never overwrites one: after a
+ * `patched()` change, it records the current code under the newest patch's name, and the replay
+ * tests keep replaying the older versions' histories (`org-metrics-workflow.json` is from before
+ * `patched('fewer-round-trips')`, `org-metrics-workflow.fewer-round-trips.json` from before
+ * `patched('prune-in-background')`). A replay failure means a change broke determinism for
+ * workflows already running.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -30,18 +31,18 @@ await worker.runUntil(async () => {
   const metrics = await env.client.workflow.start(orgMetricsWorkflow, {
     taskQueue: 'record',
     workflowId: 'org-metrics:recorded',
-    args: [{ org: 'recorded', debounceMs: 1000, maxDelayMs: 3000 }],
+    args: [{ org: 'recorded', debounceMs: 1000, maxDelayMs: 3000, pruneEvery: 2 }],
   })
   await metrics.signal(eventsIngestedSignal, { days: ['2026-03-02'] })
   await metrics.signal(eventsIngestedSignal, { days: ['2026-03-01'] })
   await env.sleep(4000)
-  await metrics.signal(eventsIngestedSignal, { days: ['2026-03-05'] })
-  await env.sleep(4000)
+  // Past the 4th recomputation, so that the history holds two prunes.
+  for (const day of ['2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08']) {
+    await metrics.signal(eventsIngestedSignal, { days: [day] })
+    await env.sleep(4000)
+  }
   await metrics.terminate('recorded')
-  fs.writeFileSync(
-    path.join(OUT, 'org-metrics-workflow.fewer-round-trips.json'),
-    historyToJSON(await metrics.fetchHistory()),
-  )
+  record('org-metrics-workflow.prune-in-background.json', await metrics.fetchHistory())
 
   const rebuild = await env.client.workflow.start(rebuildWorkflow, {
     taskQueue: 'record',
@@ -49,7 +50,13 @@ await worker.runUntil(async () => {
     args: [{ org: 'recorded', daysPerActivity: 2 }],
   })
   await rebuild.result()
-  fs.writeFileSync(path.join(OUT, 'rebuild-workflow.json'), historyToJSON(await rebuild.fetchHistory()))
+  record('rebuild-workflow.json', await rebuild.fetchHistory())
 })
 await env.teardown()
-process.stdout.write(`recorded histories in ${OUT}\n`)
+
+function record(file: string, history: Parameters<typeof historyToJSON>[0]): void {
+  const target = path.join(OUT, file)
+  if (fs.existsSync(target)) return void process.stdout.write(`kept ${target}: recorded already\n`)
+  fs.writeFileSync(target, historyToJSON(history))
+  process.stdout.write(`recorded ${target}\n`)
+}

@@ -14,6 +14,7 @@ describe('workflow replay', () => {
     expect(histories.sort()).toEqual([
       'org-metrics-workflow.fewer-round-trips.json',
       'org-metrics-workflow.json',
+      'org-metrics-workflow.prune-in-background.json',
       'rebuild-workflow.json',
     ])
   })
