@@ -50,6 +50,33 @@ describe('ClickHouse through the factory', () => {
     expect(await result.json()).toEqual([{ s, a, d: ['2026-03-01'], n: 7 }])
   })
 
+  it("applies a query's settings to that query only", async () => {
+    await ch.client.command({
+      query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}',
+      query_params: { db: ch.database },
+    })
+    await ch.client.command({
+      query: `CREATE TABLE {db:Identifier}.batches (n UInt32) ENGINE = MergeTree ORDER BY n
+              SETTINGS non_replicated_deduplication_window = 100`,
+      query_params: { db: ch.database },
+    })
+    const table = `${ch.database}.batches`
+    await ch.client.insert({
+      table,
+      format: 'JSONEachRow',
+      values: [{ n: 1 }],
+      clickhouse_settings: { insert_deduplication_token: 'batch-1', insert_deduplicate: 1 },
+    })
+    // Without a token of its own, this insert is no duplicate of the first.
+    await ch.client.insert({ table, format: 'JSONEachRow', values: [{ n: 2 }] })
+    const result = await ch.client.query({
+      query: 'SELECT groupArray(n) AS ns FROM (SELECT n FROM {db:Identifier}.batches ORDER BY n)',
+      query_params: { db: ch.database },
+      format: 'JSONEachRow',
+    })
+    expect(await result.json()).toEqual([{ ns: [1, 2] }])
+  })
+
   it('answers errors with the ClickHouse code and type', async () => {
     await expect(
       ch.client.query({ query: 'SELECT nope FROM system.one', format: 'JSONEachRow' }),
