@@ -21,8 +21,10 @@ interface QueryParts {
 }
 
 export function asPerQueryConnection(connection: Connection): Connection {
-  // Engine defaults of the settings some query has set on this connection.
+  // Engine defaults of the settings some query has set on this connection, and the names the
+  // engine does not list (HTTP-only ones, which chdb/connection ignores): looked up once.
   const defaults = new Map<string, string>()
+  const unlisted = new Set<string>()
 
   async function learnDefaults(names: string[]): Promise<void> {
     const list = names.map((name) => `'${name.replace(/[\\']/g, (c) => '\\' + c)}'`).join(',')
@@ -34,11 +36,14 @@ export function asPerQueryConnection(connection: Connection): Connection {
       const { name, default: value } = JSON.parse(line) as { name: string; default: string }
       defaults.set(name, value)
     }
+    for (const name of names) if (!defaults.has(name)) unlisted.add(name)
   }
 
   async function perQuery<P extends QueryParts>(params: P): Promise<P> {
     const own = params.clickhouse_settings ?? {}
-    const unknown = Object.keys(own).filter((name) => own[name] !== undefined && !defaults.has(name))
+    const unknown = Object.keys(own).filter(
+      (name) => own[name] !== undefined && !defaults.has(name) && !unlisted.has(name),
+    )
     if (unknown.length > 0) await learnDefaults(unknown)
     const restored = [...defaults].filter(([name]) => own[name] === undefined)
     const hasParams = params.query_params !== undefined && Object.keys(params.query_params).length > 0
