@@ -14,6 +14,9 @@ import { inlineQueryParams } from './inline-params.ts'
 
 export type Connection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
 
+const SETTING_DEFAULTS =
+  'SELECT name, default FROM system.settings WHERE name IN {names:Array(String)} FORMAT JSONEachRow'
+
 interface QueryParts {
   query: string
   query_params?: Record<string, unknown>
@@ -27,9 +30,8 @@ export function asPerQueryConnection(connection: Connection): Connection {
   const unlisted = new Set<string>()
 
   async function learnDefaults(names: string[]): Promise<void> {
-    const list = names.map((name) => `'${name.replace(/[\\']/g, (c) => '\\' + c)}'`).join(',')
     const result = await connection.query({
-      query: `SELECT name, default FROM system.settings WHERE name IN (${list}) FORMAT JSONEachRow`,
+      query: inlineQueryParams(SETTING_DEFAULTS, { names }),
       query_id: crypto.randomUUID(),
     })
     for (const line of (await text(result.stream)).split('\n').filter(Boolean)) {
