@@ -2,28 +2,23 @@
  * Calendar days (`YYYY-MM-DD`, in an org's timezone) and the arithmetic the metrics need on them.
  * Pure functions: dates are handled as UTC calendar dates, never as instants.
  */
+import { FIRST_DAY, isCalendarDay, LAST_DAY } from '../../schemas/report-params.schema.ts'
+import { DayError } from '../errors.ts'
+
+export { DayError }
 
 const DAY_MS = 86_400_000
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/
 
-/** A day or range that is not a valid calendar date; expected bad input, not a fault. */
-export class DayError extends Error {
-  readonly code = 'DAY_INVALID'
-}
-
-/** True for a real calendar date `YYYY-MM-DD` that ClickHouse's `Date` can hold (1970..2149). */
+/** True for a real calendar date `YYYY-MM-DD` that ClickHouse's `Date` can hold (the schemas' `Day`). */
 export function isDay(value: string): boolean {
-  const m = DAY.exec(value)
-  if (!m) return false
-  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))
-  return new Date(t).toISOString().slice(0, 10) === value && value >= '1970-01-01' && value <= '2149-06-05'
+  return isCalendarDay(value)
 }
 
 /** Throws a DayError naming `what` unless `value` is a valid day. */
 export function assertDay(value: string, what: string): void {
   if (!isDay(value))
     throw new DayError(
-      `${what}: must be a calendar date YYYY-MM-DD between 1970-01-01 and 2149-06-05 (got ${JSON.stringify(value)})`,
+      `${what}: must be a calendar date YYYY-MM-DD between ${FIRST_DAY} and ${LAST_DAY} (got ${JSON.stringify(value)})`,
     )
 }
 

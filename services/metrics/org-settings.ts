@@ -3,7 +3,10 @@
  * currency of amounts sent without one (METRICS.md, "Range" and `pipeline_created_amount`).
  */
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
+import { OrgSettingsError } from '../errors.ts'
 import { sql } from './sql.ts'
+
+export { OrgSettingsError }
 
 export interface OrgSettings {
   /** IANA timezone, e.g. `Asia/Tokyo`. Default `UTC`. */
@@ -15,29 +18,73 @@ export interface OrgSettings {
 /** The settings of an org that never set any. */
 export const DEFAULT_ORG_SETTINGS: Readonly<OrgSettings> = Object.freeze({ timezone: 'UTC', defaultCurrency: 'USD' })
 
-/** A setting that ClickHouse could not use; nothing was written. */
-export class OrgSettingsError extends Error {
-  readonly code = 'ORG_SETTINGS_INVALID'
-}
-
+// `known_timezone` costs well under a millisecond, and spares a computation that cannot succeed.
 const SELECT_SETTINGS = sql`
-  SELECT timezone, default_currency
+  SELECT timezone, default_currency, timezone IN (SELECT time_zone FROM system.time_zones) AS known_timezone
   FROM {db:Identifier}.org_settings FINAL
   WHERE org_id = {org:String}`
 
 // The timezone is checked by the engine that will use it (its tz database, not Node's ICU).
 const CHECK_TIMEZONE = sql`SELECT toString(toDateTime(0, {tz:String})) AS ok`
 
-/** The org's settings, defaults for anything never set. */
+const CURRENCY = /^[A-Z]{3}$/
+
+/** The org's settings, defaults for anything never set; as stored, even if unusable (see `getUsableOrgSettings`). */
 export async function getOrgSettings(ch: ClickHouse, org: string): Promise<OrgSettings> {
+  const { settings } = await readSettings(ch, org)
+  return settings
+}
+
+/**
+ * The org's settings for a computation. A stored setting that ClickHouse cannot use (a timezone
+ * its tz database lacks: the row was written through another engine, or by hand) throws an
+ * OrgSettingsError naming it and the way out: every computation of the org would fail alike, so
+ * retrying cannot help.
+ */
+export async function getUsableOrgSettings(ch: ClickHouse, org: string): Promise<OrgSettings> {
+  const { settings, knownTimezone } = await readSettings(ch, org)
+  const unusable = (what: string) =>
+    new OrgSettingsError(
+      `the stored settings of org ${JSON.stringify(org)} cannot be used: ${what}; change them with \`dugout org set ${org}\``,
+    )
+  if (!CURRENCY.test(settings.defaultCurrency)) {
+    throw unusable(
+      `defaultCurrency: must be an ISO-4217 code of 3 upper-case letters (got ${JSON.stringify(settings.defaultCurrency)})`,
+    )
+  }
+  // system.time_zones lists the zones of the engine's tz database; one it omits is tried for real.
+  if (!knownTimezone && !(await timezoneWorks(ch, settings.timezone))) {
+    throw unusable(`timezone: unknown to ClickHouse (got ${JSON.stringify(settings.timezone)})`)
+  }
+  return settings
+}
+
+async function readSettings(ch: ClickHouse, org: string): Promise<{ settings: OrgSettings; knownTimezone: boolean }> {
   const result = await ch.client.query({
     query: SELECT_SETTINGS.text,
     query_params: { db: ch.database, org },
     format: 'JSONEachRow',
   })
-  const [row] = await result.json<{ timezone: string; default_currency: string }>()
-  if (!row) return { ...DEFAULT_ORG_SETTINGS }
-  return { timezone: row.timezone, defaultCurrency: row.default_currency }
+  const [row] = await result.json<{ timezone: string; default_currency: string; known_timezone: number | boolean }>()
+  if (!row) return { settings: { ...DEFAULT_ORG_SETTINGS }, knownTimezone: true }
+  return {
+    settings: { timezone: row.timezone, defaultCurrency: row.default_currency },
+    knownTimezone: Boolean(row.known_timezone),
+  }
+}
+
+/** Whether the engine accepts `timezone`; a fault on the way (a lost connection) is thrown, not an answer. */
+async function timezoneWorks(ch: ClickHouse, timezone: string): Promise<boolean> {
+  try {
+    await ch.client
+      .query({ query: CHECK_TIMEZONE.text, query_params: { tz: timezone }, format: 'JSONEachRow' })
+      .then((r) => r.json())
+    return true
+  } catch (error) {
+    // "Cannot load time zone …" (code 36), on chDB and a server alike.
+    if ((error as { type?: string }).type === 'BAD_ARGUMENTS') return false
+    throw error
+  }
 }
 
 /**
@@ -50,21 +97,13 @@ export async function setOrgSettings(
   org: string,
   changes: { timezone?: string; defaultCurrency?: string },
 ): Promise<OrgSettings> {
-  if (changes.defaultCurrency !== undefined && !/^[A-Z]{3}$/.test(changes.defaultCurrency)) {
+  if (changes.defaultCurrency !== undefined && !CURRENCY.test(changes.defaultCurrency)) {
     throw new OrgSettingsError(
       `defaultCurrency: must be an ISO-4217 code of 3 upper-case letters (got ${JSON.stringify(changes.defaultCurrency)})`,
     )
   }
-  if (changes.timezone !== undefined) {
-    try {
-      await ch.client
-        .query({ query: CHECK_TIMEZONE.text, query_params: { tz: changes.timezone }, format: 'JSONEachRow' })
-        .then((r) => r.json())
-    } catch (error) {
-      throw new OrgSettingsError(`timezone: unknown to ClickHouse (got ${JSON.stringify(changes.timezone)})`, {
-        cause: error,
-      })
-    }
+  if (changes.timezone !== undefined && !(await timezoneWorks(ch, changes.timezone))) {
+    throw new OrgSettingsError(`timezone: unknown to ClickHouse (got ${JSON.stringify(changes.timezone)})`)
   }
   const next = { ...(await getOrgSettings(ch, org)), ...definedOnly(changes) }
   await ch.client.insert({

@@ -16,7 +16,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { EventType } from '../../schemas/events.schema.ts'
+import { FIRST_DAY, LAST_DAY, parseParams, RebuildParams } from '../../schemas/report-params.schema.ts'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
+import { ParamsError } from '../errors.ts'
 import { dayRuns, instantBounds, normalizeDays } from './days.ts'
 import {
   factCtes,
@@ -26,7 +28,7 @@ import {
   materializedTableParam,
   METRICS_DEFINITION_VERSION,
 } from './metric-facts.ts'
-import { getOrgSettings, type OrgSettings } from './org-settings.ts'
+import { getUsableOrgSettings, type OrgSettings } from './org-settings.ts'
 import { sql, SqlFragment } from './sql.ts'
 
 export { METRICS_DEFINITION_VERSION } from './metric-facts.ts'
@@ -266,13 +268,17 @@ const EVENT_DAYS = sql`
  * - `pruneSuperseded` deletes the rows no reader sees any more (superseded generations, and
  *   generations without a marker older than `olderThanMinutes`, default 60); run it now and then
  *   (e.g. after a rebuild, or hourly), not after every recomputation.
+ *
+ * Bad input (a day that is no calendar date, a range that breaks `RebuildParams`, an org setting
+ * ClickHouse cannot use) throws a BadInputError of services/errors.ts, which the worker turns into
+ * a non-retryable failure; anything else is a fault, and retried.
  */
 export function createProjectionActivities(deps: ProjectionDeps) {
   const { ch } = deps
   const clock = deps.clock ?? (() => new Date())
 
   async function recomputeDays(input: OrgDays): Promise<{ days: number; rows: number }> {
-    return recompute(input, await getOrgSettings(ch, input.org))
+    return recompute(input, await getUsableOrgSettings(ch, input.org))
   }
 
   /** `recomputeDays` with the org's settings already read (each statement saved is a wait saved). */
@@ -343,7 +349,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
   }
 
   async function affectedDays(input: OrgDays): Promise<string[]> {
-    return affected(input, await getOrgSettings(ch, input.org))
+    return affected(input, await getUsableOrgSettings(ch, input.org))
   }
 
   async function affected(input: OrgDays, settings: OrgSettings): Promise<string[]> {
@@ -357,9 +363,12 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     return (await result.json<{ day: string }>()).map((r) => r.day)
   }
 
-  async function listEventDays(input: { org: string; from?: string; to?: string }): Promise<string[]> {
-    const [from = '1970-01-01', to = '2149-06-05'] = normalizeBounds(input.from, input.to)
-    const settings = await getOrgSettings(ch, input.org)
+  async function listEventDays(input: RebuildParams): Promise<string[]> {
+    // The CLI and the HTTP API check these already; a workflow started some other way is not.
+    const parsed = parseParams(RebuildParams, input)
+    if (!parsed.ok) throw new ParamsError(parsed.issues, 'listEventDays: ')
+    const { from = FIRST_DAY, to = LAST_DAY } = parsed.value
+    const settings = await getUsableOrgSettings(ch, input.org)
     const result = await ch.client.query({
       query: EVENT_DAYS.text,
       query_params: { db: ch.database, org: input.org, tz: settings.timezone, from, to },
@@ -374,7 +383,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
    * Temporal instead of two. Returns every affected day, so that the caller recomputes the rest.
    */
   async function recomputeAffectedDays(input: OrgDays): Promise<{ affected: string[]; days: number; rows: number }> {
-    const settings = await getOrgSettings(ch, input.org)
+    const settings = await getUsableOrgSettings(ch, input.org)
     const days = await affected(input, settings)
     const first = await recompute({ org: input.org, days: days.slice(0, MAX_RUN_DAYS) }, settings)
     return { affected: days, ...first }
@@ -386,12 +395,6 @@ export function createProjectionActivities(deps: ProjectionDeps) {
 /** ClickHouse DateTime64(3) text of an instant, in UTC. */
 function toDateTime64(instant: Date): string {
   return instant.toISOString().replace('T', ' ').replace('Z', '')
-}
-
-function normalizeBounds(from: string | undefined, to: string | undefined): [string | undefined, string | undefined] {
-  if (from !== undefined) normalizeDays([from])
-  if (to !== undefined) normalizeDays([to])
-  return [from, to]
 }
 
 /** The projection activities, as Temporal workers register them. */

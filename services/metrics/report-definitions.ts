@@ -9,14 +9,8 @@ export const REPORT_NAMES = ['manager-autonomy', 'manager-direction', 'manager-c
 /** One of `REPORT_NAMES`. */
 export type ReportName = (typeof REPORT_NAMES)[number]
 
-/** Report parameters: an inclusive range of calendar dates in the org's timezone. */
-export interface ReportParams {
-  org: string
-  /** `YYYY-MM-DD`, first day of the range. */
-  from: string
-  /** `YYYY-MM-DD`, last day of the range (inclusive). */
-  to: string
-}
+/** Report parameters: an org and an inclusive range of calendar dates in the org's timezone. */
+export type { ReportParams } from '../../schemas/report-params.schema.ts'
 
 /** A report row: exactly the report's columns, in order. */
 export type ReportRow = Record<string, unknown>

@@ -11,10 +11,12 @@
  * end of the range whose period overlaps it), `mfa` / `rfa` (manager / rep facts summed over the
  * range, with `multi`, the deals whose activities have 3 or more distinct contacts by the end).
  */
+import { parseParams, ReportParams as ReportParamsSchema } from '../../schemas/report-params.schema.ts'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
-import { assertDay, DayError, daysBetween, instantBounds } from './days.ts'
+import { ReportParamsError } from '../errors.ts'
+import { daysBetween, instantBounds } from './days.ts'
 import { factCtes, METRICS_DEFINITION_VERSION } from './metric-facts.ts'
-import { getOrgSettings } from './org-settings.ts'
+import { getUsableOrgSettings } from './org-settings.ts'
 import {
   buildManagerReport,
   buildRepReport,
@@ -27,16 +29,10 @@ import {
 } from './report-definitions.ts'
 import { sql, type SqlFragment } from './sql.ts'
 
+export { MAX_RANGE_DAYS } from '../../schemas/report-params.schema.ts'
+export { ReportParamsError }
 export { REPORT_COLUMNS, REPORT_NAMES } from './report-definitions.ts'
 export type { ReportName, ReportParams, ReportRow } from './report-definitions.ts'
-
-/** Longest range a report accepts (about ten years). */
-export const MAX_RANGE_DAYS = 3700
-
-/** Report parameters that cannot be run; expected bad input, not a fault. */
-export class ReportParamsError extends Error {
-  readonly code = 'REPORT_PARAMS_INVALID'
-}
 
 // ---------------------------------------------------------------------------------------------
 // Shared assembly
@@ -275,26 +271,19 @@ export async function runReportFromEvents(
   return run(ch, name, params, name === 'rep-volume' ? REP_REPORT_FROM_EVENTS : MANAGER_REPORT_FROM_EVENTS, false)
 }
 
-/** Checks report parameters; throws a ReportParamsError naming the bad one. */
+/**
+ * Checks report parameters with the schemas' `ReportParams` (as the CLI and the HTTP API do);
+ * throws a ReportParamsError naming each bad one.
+ */
 export function validateReportParams(name: string, params: ReportParams): asserts name is ReportName {
   if (!(REPORT_NAMES as readonly string[]).includes(name)) {
-    throw new ReportParamsError(`report: must be one of ${REPORT_NAMES.join(', ')} (got ${JSON.stringify(name)})`)
+    const rule = `must be one of ${REPORT_NAMES.join(', ')}`
+    throw new ReportParamsError([
+      { parameter: 'report', rule, message: `report: ${rule} (got ${JSON.stringify(name)})` },
+    ])
   }
-  if (typeof params.org !== 'string' || params.org.length === 0) {
-    throw new ReportParamsError(`org: must be a non-empty string (got ${JSON.stringify(params.org)})`)
-  }
-  try {
-    assertDay(params.from, 'from')
-    assertDay(params.to, 'to')
-  } catch (error) {
-    if (error instanceof DayError) throw new ReportParamsError(error.message)
-    throw error
-  }
-  if (params.from > params.to)
-    throw new ReportParamsError(`from: must not be after to (got ${params.from} > ${params.to})`)
-  if (daysBetween(params.from, params.to).length > MAX_RANGE_DAYS) {
-    throw new ReportParamsError(`to: a range covers at most ${MAX_RANGE_DAYS} days (got ${params.from}..${params.to})`)
-  }
+  const parsed = parseParams(ReportParamsSchema, params)
+  if (!parsed.ok) throw new ReportParamsError(parsed.issues)
 }
 
 async function run(
@@ -305,7 +294,7 @@ async function run(
   projected: boolean,
 ): Promise<ReportRow[]> {
   validateReportParams(name, params)
-  const settings = await getOrgSettings(ch, params.org)
+  const settings = await getUsableOrgSettings(ch, params.org)
   const queryParams: Record<string, unknown> = {
     db: ch.database,
     org: params.org,

@@ -1,0 +1,166 @@
+/**
+ * Parameters of the reports and of a rebuild: the CLI, the HTTP API and the activities check them
+ * with these schemas, so that a parameter refused in one place is refused in every place, with the
+ * same sentence: `<parameter>: <rule> (got …)`.
+ *
+ * Refusals are values (`{ ok: false, issues }`, see `parseParams`): the caller decides whether
+ * they become a 400, a CLI error naming `--from`, or an error class of its own.
+ */
+import { z } from 'zod'
+import { OrgId } from './events.schema.ts'
+
+export { OrgId }
+
+/** First and last day that ClickHouse's `Date` can hold. */
+export const FIRST_DAY = '1970-01-01'
+export const LAST_DAY = '2149-06-05'
+
+/** Longest range a report accepts (about ten years). */
+export const MAX_RANGE_DAYS = 3700
+
+const DAY_RULE = `must be a calendar date YYYY-MM-DD between ${FIRST_DAY} and ${LAST_DAY}`
+const DAY_SHAPE = /^(\d{4})-(\d{2})-(\d{2})$/
+const DAY_MS = 86_400_000
+
+/** True for a real calendar date `YYYY-MM-DD` (so not `2026-02-30`) that ClickHouse's `Date` can hold. */
+export function isCalendarDay(value: unknown): value is string {
+  if (typeof value !== 'string') return false
+  const m = DAY_SHAPE.exec(value)
+  if (!m) return false
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))
+  return new Date(t).toISOString().slice(0, 10) === value && value >= FIRST_DAY && value <= LAST_DAY
+}
+
+/** A calendar day, `YYYY-MM-DD`, in an org's time zone. */
+export const Day = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : DAY_RULE) })
+  .refine(isCalendarDay, { error: DAY_RULE })
+export type Day = z.infer<typeof Day>
+
+/** Days from `from` to `to`, both included (0 when `to` is before `from`). */
+function rangeDays(from: string, to: string): number {
+  return Math.max(0, (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1)
+}
+
+// Checks across two fields run once both are days, so that one bad day yields one issue only.
+function fromNotAfterTo(ctx: z.core.ParsePayload<{ from?: string | undefined; to?: string | undefined }>): void {
+  const { from, to } = ctx.value
+  if (isCalendarDay(from) && isCalendarDay(to) && from > to) {
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      path: ['from'],
+      message: 'must not be after to',
+      params: { got: `${from} > ${to}` },
+    })
+  }
+}
+
+function atMostMaxRange(ctx: z.core.ParsePayload<{ from: string; to: string }>): void {
+  const { from, to } = ctx.value
+  if (isCalendarDay(from) && isCalendarDay(to) && rangeDays(from, to) > MAX_RANGE_DAYS) {
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      path: ['to'],
+      message: `a range covers at most ${MAX_RANGE_DAYS} days`,
+      params: { got: `${from}..${to}` },
+    })
+  }
+}
+
+/** An inclusive range of days, `from` ≤ `to`. */
+export const DayRange = z.object({ from: Day, to: Day }).check(fromNotAfterTo)
+export type DayRange = z.infer<typeof DayRange>
+
+/** A report's parameters: an org and an inclusive range of at most `MAX_RANGE_DAYS` days. */
+export const ReportParams = z.object({ org: OrgId, from: Day, to: Day }).check(fromNotAfterTo, atMostMaxRange)
+export type ReportParams = z.infer<typeof ReportParams>
+
+/**
+ * A rebuild's parameters: an org, and optionally the first and last day to recompute (default:
+ * the org's first and last day with events). Strict: a misspelt `form` must not rebuild everything.
+ */
+export const RebuildParams = z
+  .strictObject({ org: OrgId, from: Day.optional(), to: Day.optional() })
+  .check(fromNotAfterTo)
+export type RebuildParams = z.infer<typeof RebuildParams>
+
+/** Why a parameter was refused: its name, the rule it broke, and a sentence naming both. */
+export const ParamIssue = z.object({
+  /** `from`, `org`, …: the parameter's name where it was given (the CLI says `--from`). */
+  parameter: z.string(),
+  /** `must be a calendar date YYYY-MM-DD between 1970-01-01 and 2149-06-05`. */
+  rule: z.string(),
+  /** `from: must be a calendar date … (got "2026-02-30")`. */
+  message: z.string(),
+})
+export type ParamIssue = z.infer<typeof ParamIssue>
+
+export type ParamsResult<T> = { ok: true; value: T } | { ok: false; issues: ParamIssue[] }
+
+/**
+ * Parses `input` with one of the schemas above. `name` renames a parameter where it was given
+ * (`(p) => '--' + p` on the command line).
+ */
+export function parseParams<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  name: (parameter: string) => string = (p) => p,
+): ParamsResult<z.infer<S>> {
+  const result = schema.safeParse(input, { error: ruleOf })
+  if (result.success) return { ok: true, value: result.data }
+  return { ok: false, issues: result.error.issues.flatMap((issue) => toParamIssues(issue, input, name)) }
+}
+
+/** The issues as one line, e.g. for an error message. */
+export function formatParamIssues(issues: readonly ParamIssue[]): string {
+  return issues.map((issue) => issue.message).join('; ')
+}
+
+/** Rules for zod's default issues; a rule set in a schema above wins over these. */
+function ruleOf(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.input === undefined && issue.code === 'invalid_type') return 'is required'
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`
+    case 'too_small':
+      return issue.origin === 'string' && issue.minimum === 1
+        ? 'must not be empty'
+        : `must be at least ${issue.minimum} characters long`
+    case 'too_big':
+      return `must be at most ${issue.maximum} characters long`
+    default:
+      return undefined
+  }
+}
+
+function toParamIssues(issue: z.core.$ZodIssue, input: unknown, name: (p: string) => string): ParamIssue[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => paramIssue(name(key), 'is not a parameter', input, [key]))
+  }
+  const parameter = issue.path.length ? name(issue.path.map(String).join('.')) : '(parameters)'
+  const got = issue.code === 'custom' && typeof issue.params?.['got'] === 'string' ? issue.params['got'] : undefined
+  return [paramIssue(parameter, issue.message, input, issue.path, got)]
+}
+
+function paramIssue(
+  parameter: string,
+  rule: string,
+  input: unknown,
+  path: readonly PropertyKey[],
+  got?: string,
+): ParamIssue {
+  const value = valueAt(input, path)
+  const shown = got ?? (value === undefined ? undefined : JSON.stringify(value))
+  return { parameter, rule, message: `${parameter}: ${rule}${shown === undefined ? '' : ` (got ${shown})`}` }
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, key)) return undefined
+    current = (current as Record<PropertyKey, unknown>)[key]
+  }
+  return current
+}
