@@ -1,5 +1,5 @@
 /**
- * The metrics of METRICS.md as ClickHouse SQL: the per-event facts from which every metric is
+ * The metrics of docs/metrics.md as ClickHouse SQL: the per-event facts from which every metric is
  * aggregated. One definition serves both readers:
  * - the projections (`projection-activities.ts`) group the facts of the days being recomputed by
  *   (day, manager | rep) into parts that merge exactly over any range (sums, per-currency maps,
@@ -17,13 +17,16 @@
  * - Duplicates: the store may hold an event twice (same org_id, event_id and the same body, which
  *   ingest guarantees). Counted events are taken `LIMIT 1 BY event_id`; lookups that only take a
  *   max, min or distinct set are insensitive to duplicates.
- * - Ties in time: "latest" and "first" order events by (occurred_at, event_id), so of two events
- *   at the same instant the larger event_id counts as the later one.
- * - Owner of a deal at an event: the latest ownership event of the deal in effect at the event.
- *   `opportunity.created` is in effect from its own instant (so a created event is owned by its
- *   `owner_id`), `owner_changed` only strictly after its instant (from occurred_at + 1 ms, the
- *   store's precision), so that "changes strictly before the event" holds. For an `owner_changed`
- *   event itself the owner is its `from_owner`, as METRICS.md states.
+ * - Ties in time: "latest", "first", "before" and "after" order events by (occurred_at, event_id),
+ *   so of two events at the same instant the larger event_id counts as the later one
+ *   (docs/metrics.md, "Same instant"). The org chart as of t is not one of them: it holds the
+ *   upserts with occurred_at <= t, whatever their event_id, so an upsert at an event's own
+ *   instant applies to it (docs/events.md, `user.upserted`: "effective from occurred_at").
+ * - Owner of a deal at an event: the owner of the latest of the deal's ownership events
+ *   (`opportunity.created`, `owner_changed`) strictly before the event in (occurred_at, event_id)
+ *   order, a created event being owned by its own `owner_id`; for an `owner_changed` event itself
+ *   the owner is its `from_owner`, as docs/metrics.md states. An event before the deal's first
+ *   `opportunity.created` has no owner ('').
  * - Attributes of a deal (account, amount, currency) are those of its `opportunity.created` (the
  *   latest, if it was sent more than once), whenever it occurred.
  * - Amounts are parsed to Decimal128(6) from their shortest decimal form, so sums are exact and
@@ -43,7 +46,7 @@ export const METRICS_DEFINITION_VERSION = 1
  */
 export const ID128 = (expression: SqlFragment): SqlFragment => sql`reinterpretAsUInt128(sipHash128(${expression}))`
 
-/** Categories that count as qualified (METRICS.md, `opportunities_qualified`). */
+/** Categories that count as qualified (docs/metrics.md, `opportunities_qualified`). */
 const QUALIFIED = sql`('qualified', 'proposal', 'negotiation')`
 const ZERO = sql`toDecimal128(0, 6)`
 const NO_MONEY = sql`CAST(map(), 'Map(String, Decimal128(6))')`
@@ -90,22 +93,22 @@ const UV = cte(
   GROUP BY user_id, occurred_at`,
 )
 
-// Ownership history of the window's deals: (deal, instant from which in effect, owner).
+// Ownership history of the window's deals: per deal, its ownership events sorted by
+// (occurred_at, event_id), each as (occurred_at, event_id, is a creation, owner it sets). An array
+// rather than an ASOF join: ASOF compares one column, and a tie on occurred_at must be broken by
+// event_id (docs/metrics.md, "Same instant"). A deal has a handful of these.
 const OW = cte(
   'ow',
   sql`
-  SELECT opportunity_id, eff, argMax(owner, (occurred_at, event_id)) AS owner
-  FROM (
-    SELECT opportunity_id, occurred_at, event_id,
-           if(type = 'opportunity.created', occurred_at, addMilliseconds(occurred_at, 1)) AS eff,
-           if(type = 'opportunity.created', owner_id, to_owner) AS owner
-    FROM {db:Identifier}.events
-    WHERE org_id = {org:String}
-      AND type IN ('opportunity.created', 'opportunity.owner_changed')
-      AND occurred_at < {hi:DateTime64(3, 'UTC')}
-      AND opportunity_id IN (SELECT opportunity_id FROM w WHERE opportunity_id != '')
-  )
-  GROUP BY opportunity_id, eff`,
+  SELECT opportunity_id,
+         arraySort(groupUniqArray(tuple(occurred_at, event_id, type = 'opportunity.created',
+                                        if(type = 'opportunity.created', owner_id, to_owner)))) AS history
+  FROM {db:Identifier}.events
+  WHERE org_id = {org:String}
+    AND type IN ('opportunity.created', 'opportunity.owner_changed')
+    AND occurred_at < {hi:DateTime64(3, 'UTC')}
+    AND opportunity_id IN (SELECT opportunity_id FROM w WHERE opportunity_id != '')
+  GROUP BY opportunity_id`,
 )
 
 // Attributes of the window's deals, from their opportunity.created.
@@ -128,12 +131,19 @@ const OA = cte(
 
 // Deal events of the window (opportunity.*, activity.logged with a deal) with the deal's owner
 // at the event, then m = the owner's manager if the owner is a rep on m's team at the event.
+// The ownership events up to x are those with (occurred_at, event_id) <= x's: x itself only if it
+// is a creation (an owner_changed takes its from_owner). None of them a creation: x occurred
+// before the deal was created and has no owner (docs/metrics.md, "Owner of a deal at an event").
 const DE = cte(
   'de',
   sql`
-  SELECT x.*, if(x.type = 'opportunity.owner_changed', x.from_owner, o.owner) AS deal_owner
+  SELECT x.*,
+         if(arrayExists(h -> h.3 AND (h.1, h.2) <= (x.occurred_at, x.event_id), o.history),
+            if(x.type = 'opportunity.owner_changed', x.from_owner,
+               arrayLast(h -> (h.1, h.2) <= (x.occurred_at, x.event_id), o.history).4),
+            '') AS deal_owner
   FROM (SELECT * FROM w WHERE startsWith(type, 'opportunity.') OR (type = 'activity.logged' AND opportunity_id != '')) AS x
-  ASOF LEFT JOIN ow AS o ON x.opportunity_id = o.opportunity_id AND x.occurred_at >= o.eff`,
+  LEFT JOIN ow AS o ON x.opportunity_id = o.opportunity_id`,
 )
 
 const DT = cte(
@@ -158,17 +168,18 @@ const GS = cte(
 const RQ = cte(
   'rq',
   sql`
-  SELECT x.day AS day, x.occurred_at AS occurred_at, x.thread_id AS thread_id, u.manager_id AS m
-  FROM (SELECT day, occurred_at, thread_id, sender_id, recipient_ids FROM w WHERE type = 'message.sent') AS x
+  SELECT x.day AS day, x.occurred_at AS occurred_at, x.event_id AS event_id, x.thread_id AS thread_id, u.manager_id AS m
+  FROM (SELECT day, occurred_at, event_id, thread_id, sender_id, recipient_ids FROM w WHERE type = 'message.sent') AS x
   ASOF LEFT JOIN uv AS u ON x.sender_id = u.user_id AND x.occurred_at >= u.occurred_at
   WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id != '' AND has(x.recipient_ids, u.manager_id)`,
 )
 
-// Messages that may reply to them: same thread, up to 168 h after the window.
+// Messages that may reply to them: same thread, up to 168 h after the window; per sender and
+// instant, the largest event_id (what decides a tie with a rep message at that instant).
 const MR = cte(
   'mr',
   sql`
-  SELECT thread_id, sender_id, occurred_at
+  SELECT thread_id, sender_id, occurred_at, max(event_id) AS last_event_id
   FROM {db:Identifier}.events
   WHERE org_id = {org:String} AND type = 'message.sent'
     AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at <= addHours({hi:DateTime64(3, 'UTC')}, 168)
@@ -176,16 +187,22 @@ const MR = cte(
   GROUP BY thread_id, sender_id, occurred_at`,
 )
 
-// The reply: the earliest message by m in the thread strictly after (ASOF <), kept if within
-// 168 h. The earliest-after rule makes one reply answer every earlier unanswered message.
+// The reply: the earliest message by m in the thread strictly after, kept if within 168 h.
+// "After" breaks a tie on occurred_at by event_id (docs/metrics.md, "Same instant"): a message by
+// m at the same instant with a larger event_id is the reply, 0 ms later (join s); else the
+// earliest at a later instant (ASOF <). The earliest-after rule makes one reply answer every
+// earlier unanswered message.
 const RD = cte(
   'rd',
   sql`
   SELECT rq.day AS day, rq.m AS m,
-         if(r.occurred_at > rq.occurred_at, toUnixTimestamp64Milli(r.occurred_at) - toUnixTimestamp64Milli(rq.occurred_at), NULL) AS delay_ms,
+         multiIf(s.last_event_id > rq.event_id, toInt64(0),
+                 r.occurred_at > rq.occurred_at, toUnixTimestamp64Milli(r.occurred_at) - toUnixTimestamp64Milli(rq.occurred_at),
+                 NULL) AS delay_ms,
          delay_ms IS NOT NULL AND delay_ms <= 168 * 3600000 AS replied
   FROM rq
-  ASOF LEFT JOIN mr AS r ON rq.thread_id = r.thread_id AND rq.m = r.sender_id AND rq.occurred_at < r.occurred_at`,
+  ASOF LEFT JOIN mr AS r ON rq.thread_id = r.thread_id AND rq.m = r.sender_id AND rq.occurred_at < r.occurred_at
+  LEFT JOIN mr AS s ON rq.thread_id = s.thread_id AND rq.m = s.sender_id AND rq.occurred_at = s.occurred_at`,
 )
 
 // One-on-ones and lunches: for each participant who is a rep on some m's team at the event,

@@ -1,4 +1,4 @@
-// Golden tests of METRICS.md: small orgs whose every number was worked out by hand from the
+// Golden tests of docs/metrics.md: small orgs whose every number was worked out by hand from the
 // definitions (the reasoning is in the comments), checked against the projections (`runReport`
 // after `recomputeDays`) and the reference (`runReportFromEvents`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -519,6 +519,171 @@ const LOS_ANGELES = tzEvents('la', {
 })
 
 // ---------------------------------------------------------------------------------------------
+// ties: events at the same instant, and deal events before the deal's creation (docs/metrics.md,
+// "Same instant" and "Owner of a deal at an event"). Timezone UTC, range 2026-03-02 .. 03-08.
+// Of two events at the same instant, the larger event_id is the later one wherever "latest",
+// "before" or "after" is used. The org chart as of t is every upsert with occurred_at <= t: an
+// upsert at an event's own instant applies to it, whichever event_id is larger.
+//
+// Org chart: managers m1, m2; executive x1; reps r2, r4, r5, r6 (m1), r3 (m2); r1 on m1's team
+// until it moves to m2 at 03-03 10:00 (u-r1-move).
+
+function tiesEvents(org: string): RawEvent[] {
+  const b = builder(org)
+  const T0 = '2026-02-20T09:00:00Z'
+  b.user('u-m1', T0, 'm1', 'manager', null)
+  b.user('u-m2', T0, 'm2', 'manager', null)
+  b.user('u-x1', T0, 'x1', 'executive', null)
+  for (const r of ['r1', 'r2', 'r4', 'r5', 'r6']) b.user(`u-${r}`, T0, r, 'rep', 'm1')
+  b.user('u-r3', T0, 'r3', 'rep', 'm2')
+
+  // An upsert and events at its instant, with smaller (a-) and larger (z-) event_ids: r1 is m2's
+  // for all four, so m2's two recognitions count and m1's do not.
+  const T1 = '2026-03-03T10:00:00Z'
+  b.user('u-r1-move', T1, 'r1', 'rep', 'm2')
+  b.recognition('a-rc-m1', T1, 'm1', ['r1'])
+  b.recognition('z-rc-m1', T1, 'm1', ['r1'])
+  b.recognition('a-rc-m2', T1, 'm2', ['r1'])
+  b.recognition('z-rc-m2', T1, 'm2', ['r1'])
+
+  // oA (r2): handed to r3 (m2's) by x1 at 03-04 10:00 (oA-o). Two activities at that instant:
+  // oA-n < oA-o is before the change (owner r2: m1's, an intervention by its owner_id m1); oA-p >
+  // oA-o is after it (owner r3: m2's, an intervention by m2).
+  const T2 = '2026-03-04T10:00:00Z'
+  b.created('oA-c', '2026-03-02T09:00:00Z', 'oA', 'r2', 'AA', 'prospecting', { amount: 500, currency: 'USD' })
+  b.ownerChanged('oA-o', T2, 'oA', 'r2', 'r3', 'x1')
+  b.activity('oA-n', T2, { kind: 'call', owner_id: 'm1', opportunity_id: 'oA' })
+  b.activity('oA-p', T2, { kind: 'call', owner_id: 'm2', opportunity_id: 'oA' })
+  // oC (r2): handed to r3 by x1 at 03-05 10:00 and won by r3 at that instant, oC-w > oC-o: the win
+  // is r3's (m2's team win, closed by its owner), with the created amount.
+  const T3 = '2026-03-05T10:00:00Z'
+  b.created('oC-c', '2026-03-02T10:00:00Z', 'oC', 'r2', 'AC', 'prospecting', { amount: 1000, currency: 'USD' })
+  b.ownerChanged('oC-o', T3, 'oC', 'r2', 'r3', 'x1')
+  b.closed('oC-w', T3, 'oC', 'won', 'r3')
+
+  // A reply at the rep message's instant: ta-r > ta-m is after it (0 min). In T-B, tb-a < tb-m is
+  // before the rep message, so not its reply; tb-z an hour later is (60 min).
+  b.message('ta-m', '2026-03-06T09:00:00Z', 'TA', 'r5', ['m1'])
+  b.message('ta-r', '2026-03-06T09:00:00Z', 'TA', 'm1', ['r5'])
+  b.message('tb-m', '2026-03-06T12:00:00Z', 'TB', 'r5', ['m1'])
+  b.message('tb-a', '2026-03-06T12:00:00Z', 'TB', 'm1', ['r5'])
+  b.message('tb-z', '2026-03-06T13:00:00Z', 'TB', 'm1', ['r5'])
+
+  // Deal events before their deal's opportunity.created have no owner: no team deal event, no
+  // intervention, no first qualified entry of anyone's (r6 created all four deals, in range).
+  // oD: moved to qualified by m1 an hour before its creation; that was its first qualified entry.
+  b.stage('oD-s', '2026-03-07T09:00:00Z', 'oD', 'qualified', 'm1')
+  b.created('oD-c', '2026-03-07T10:00:00Z', 'oD', 'r6', 'AD', 'prospecting', { amount: 10, currency: 'USD' })
+  // oE: the same at the creation's instant, oE-a < oE-c: before it.
+  b.stage('oE-a', '2026-03-07T12:00:00Z', 'oE', 'qualified', 'm1')
+  b.created('oE-c', '2026-03-07T12:00:00Z', 'oE', 'r6', 'AE', 'prospecting', { amount: 20, currency: 'USD' })
+  // oG: oG-s > oG-c: after it, owner r6: an intervention by m1 and r6's first qualified entry.
+  b.created('oG-c', '2026-03-07T13:00:00Z', 'oG', 'r6', 'AG', 'prospecting', { amount: 40, currency: 'USD' })
+  b.stage('oG-s', '2026-03-07T13:00:00Z', 'oG', 'qualified', 'm1')
+  // oF: an owner change (r4 -> r6, by m1) and an activity of m1 before the creation: no owner
+  // (neither from_owner nor to_owner), so neither is an intervention on m1's team.
+  b.ownerChanged('oF-o', '2026-03-07T14:00:00Z', 'oF', 'r4', 'r6', 'm1')
+  b.activity('oF-a', '2026-03-07T15:00:00Z', { kind: 'call', owner_id: 'm1', opportunity_id: 'oF' })
+  b.created('oF-c', '2026-03-07T16:00:00Z', 'oF', 'r6', 'AF', 'prospecting', { amount: 80, currency: 'USD' })
+  return b.events
+}
+
+const TIES_RANGE = { from: '2026-03-02', to: '2026-03-08' }
+
+const TIES_EXPECTED: Record<ReportName, Record<string, unknown>[]> = {
+  // m1's team deal events: oA (oA-c, oA-o [owner r2], oA-n), oC (oC-c, oC-o), oD-c, oE-c, oG (both),
+  // oF-c; interventions: oA (oA-n), oG (oG-s). m2's: oA-p (intervention), oC-w (won by its owner).
+  'manager-autonomy': [
+    {
+      manager_id: 'm1',
+      deals_active: 6,
+      deals_intervened: 2,
+      intervention_rate: 2 / 6,
+      takeovers: 0,
+      team_wins: 0,
+      rep_closed_wins: 0,
+      rep_led_win_share: null,
+    },
+    {
+      manager_id: 'm2',
+      deals_active: 2,
+      deals_intervened: 1,
+      intervention_rate: 0.5,
+      takeovers: 0,
+      team_wins: 1,
+      rep_closed_wins: 1,
+      rep_led_win_share: 1,
+    },
+  ],
+  // Teams at the end: m1 r2 r4 r5 r6, m2 r1 r3.
+  'manager-direction': [
+    {
+      manager_id: 'm1',
+      team_size: 4,
+      reps_with_quota: 0,
+      quota_coverage: 0,
+      goals_set: 0,
+      reps_with_goals: 0,
+      goal_coverage: 0,
+    },
+    {
+      manager_id: 'm2',
+      team_size: 2,
+      reps_with_quota: 0,
+      quota_coverage: 0,
+      goals_set: 0,
+      reps_with_goals: 0,
+      goal_coverage: 0,
+    },
+  ],
+  // m1: ta-m (0 min), tb-m (60 min): sorted [0, 60], median index 1 and p90 index 1 -> 60.
+  'manager-care': [
+    {
+      manager_id: 'm1',
+      rep_messages: 2,
+      replied_within_24h: 2,
+      reply_within_24h_share: 1,
+      unanswered: 0,
+      median_reply_minutes: 60,
+      p90_reply_minutes: 60,
+      one_on_ones: 0,
+      reps_with_one_on_one: 0,
+      one_on_one_coverage: 0,
+      lunches: 0,
+      recognitions: 0,
+    },
+    {
+      manager_id: 'm2',
+      rep_messages: 0,
+      replied_within_24h: 0,
+      reply_within_24h_share: null,
+      unanswered: 0,
+      median_reply_minutes: null,
+      p90_reply_minutes: null,
+      one_on_ones: 0,
+      reps_with_one_on_one: 0,
+      one_on_one_coverage: 0,
+      lunches: 0,
+      recognitions: 2,
+    },
+  ],
+  // r2 created oA, oC; r3 won oC (created amount); r6 created oD oE oG oF, qualified only oG.
+  'rep-volume': [
+    emptyRep('r1', 'm2'),
+    { ...emptyRep('r2', 'm1'), opportunities_created: 2, pipeline_created_amount: { USD: 1500 } },
+    { ...emptyRep('r3', 'm2'), wins: 1, win_rate: 1, won_amount: { USD: 1000 } },
+    emptyRep('r4', 'm1'),
+    emptyRep('r5', 'm1'),
+    {
+      ...emptyRep('r6', 'm1'),
+      opportunities_created: 4,
+      pipeline_created_amount: { USD: 150 },
+      opportunities_qualified: 1,
+    },
+  ],
+}
+
+// ---------------------------------------------------------------------------------------------
 
 let ch: ClickHouse
 const projections = () => createProjectionActivities({ ch })
@@ -553,7 +718,8 @@ beforeAll(async () => {
   await insertRawEvents(ch, [...globex, ...extra.events])
   await insertRawEvents(ch, duplicated)
   await insertRawEvents(ch, [...TOKYO, ...LOS_ANGELES])
-  for (const org of ['acme', 'globex', 'tokyo', 'la']) await project(org)
+  await insertRawEvents(ch, tiesEvents('ties'))
+  for (const org of ['acme', 'globex', 'tokyo', 'la', 'ties']) await project(org)
 })
 
 afterAll(async () => {
@@ -609,6 +775,13 @@ describe.each(REPORTS)('golden reports from %s', (_source, report) => {
       pipeline_created_amount: { USD: 110 },
     })
   })
+
+  it.each(Object.keys(TIES_EXPECTED) as ReportName[])(
+    'ties on occurred_at and deal events before the creation: %s',
+    async (name) => {
+      expect(await report(ch, name, { org: 'ties', ...TIES_RANGE })).toEqual(TIES_EXPECTED[name])
+    },
+  )
 
   it('an org without events has no rows', async () => {
     expect(await report(ch, 'manager-care', { org: 'nobody', ...ACME_RANGE })).toEqual([])

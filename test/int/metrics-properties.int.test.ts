@@ -156,8 +156,9 @@ const activity: fc.Arbitrary<Draft> = fc
     },
   }))
 
-// Rep messages to managers, most of them replied after a delay from 0 (same instant: no reply)
-// to 180 h, with exactly 24 h and 168 h often; plus stray messages.
+// Rep messages to managers, most of them replied after a delay from 0 to 180 h, with exactly 24 h
+// and 168 h often; plus stray messages. A reply at the same instant follows its question in the
+// drafts, so it has the larger event_id: a reply 0 min later (docs/metrics.md, "Same instant").
 const conversation: fc.Arbitrary<Draft[]> = fc
   .record({
     slot,
