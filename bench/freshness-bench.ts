@@ -8,10 +8,9 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { Kafka, logLevel } from 'kafkajs'
 import { PROJECT_ROOT, type DugoutConfig } from '../schemas/config.schema.ts'
 import { createEventProducer } from '../services/kafka/event-producer.ts'
-import { dugoutTopics, ensureTopics } from '../services/kafka/kafka-client.ts'
+import { dugoutTopics, ensureTopics, createKafka } from '../services/kafka/kafka-client.ts'
 import { benchLogLevel, orgEventLines, percentile, printFigures, sleep, tmp, type Figure } from './bench-support.ts'
 
 export async function benchFreshness(config: DugoutConfig, rate: number, seconds: number): Promise<Figure[]> {
@@ -29,7 +28,7 @@ export async function benchFreshness(config: DugoutConfig, rate: number, seconds
     CHDB_PATH: chdbPath,
     DUGOUT_HTTP_PORT: String(port),
   }
-  const kafka = new Kafka({ brokers: config.KAFKA_BROKERS, clientId: 'bench', logLevel: logLevel.NOTHING })
+  const kafka = createKafka({ ...config, KAFKA_CLIENT_ID: 'bench' })
   const topicConfig = { ...config, KAFKA_EVENTS_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq` }
   await ensureTopics(kafka, dugoutTopics(topicConfig))
   const producer = await createEventProducer(kafka, topicConfig)

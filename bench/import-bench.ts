@@ -7,10 +7,9 @@ import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { Kafka, logLevel } from 'kafkajs'
 import { kafkaClasspath } from '../infra/stack/kafka-broker.ts'
 import { PROJECT_ROOT, type DugoutConfig } from '../schemas/config.schema.ts'
-import { dugoutTopics, ensureTopics } from '../services/kafka/kafka-client.ts'
+import { dugoutTopics, ensureTopics, createKafka } from '../services/kafka/kafka-client.ts'
 import { orgEventLines, peakRssMiB, printFigures, tmp, writeNdjson, type Figure } from './bench-support.ts'
 
 const execFileAsync = promisify(execFile)
@@ -21,7 +20,7 @@ export async function benchImport(config: DugoutConfig, total: number): Promise<
   process.stderr.write(`import: writing ${total} generated events to ${file}…\n`)
   const { count, bytes } = writeNdjson(file, orgEventLines('benchimport', total))
   const recordSize = Math.round(bytes / count)
-  const kafka = new Kafka({ brokers: config.KAFKA_BROKERS, clientId: 'bench', logLevel: logLevel.NOTHING })
+  const kafka = createKafka({ ...config, KAFKA_CLIENT_ID: 'bench' })
   const importTopic = `bench.import.${id}`
   const perfTopic = `bench.perf.${id}`
   for (const topic of [importTopic, perfTopic]) {
@@ -68,7 +67,7 @@ export async function benchImport(config: DugoutConfig, total: number): Promise<
     '--producer-props',
     `bootstrap.servers=${config.KAFKA_BROKERS.join(',')}`,
     'acks=all',
-    `compression.type=${config.KAFKA_COMPRESSION === 'gzip' ? 'gzip' : 'none'}`,
+    `compression.type=${config.KAFKA_COMPRESSION}`,
   ])
   const perfRate = Number(/([\d.]+) records\/sec/.exec(stdout.trim().split('\n').pop() ?? '')?.[1] ?? NaN)
   fs.rmSync(file, { force: true })

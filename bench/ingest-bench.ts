@@ -11,10 +11,9 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Kafka, logLevel } from 'kafkajs'
 import { PROJECT_ROOT, type DugoutConfig } from '../schemas/config.schema.ts'
 import { createEventProducer } from '../services/kafka/event-producer.ts'
-import { dugoutTopics, ensureTopics } from '../services/kafka/kafka-client.ts'
+import { dugoutTopics, ensureTopics, createKafka } from '../services/kafka/kafka-client.ts'
 import {
   benchLogLevel,
   committedAll,
@@ -32,7 +31,7 @@ const CONSUMER_SETTINGS = { maxBytesPerPartition: 1024 * 1024, maxBytes: 8 * 102
 export async function benchIngest(config: DugoutConfig, total: number): Promise<Figure[]> {
   const id = Date.now().toString(36)
   const topic = `bench.ingest.${id}`
-  const kafka = new Kafka({ brokers: config.KAFKA_BROKERS, clientId: 'bench', logLevel: logLevel.NOTHING })
+  const kafka = createKafka({ ...config, KAFKA_CLIENT_ID: 'bench' })
   const topicConfig = { ...config, KAFKA_EVENTS_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq` }
   await ensureTopics(kafka, dugoutTopics(topicConfig))
   const producer = await createEventProducer(kafka, topicConfig)

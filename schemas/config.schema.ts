@@ -37,6 +37,10 @@ export const StackConfig = z.object({
 })
 export type StackConfig = z.infer<typeof StackConfig>
 
+/** Kafka's compression codecs, by Kafka's own names (`compression.type`). */
+export const KAFKA_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+export type KafkaCodec = (typeof KAFKA_CODECS)[number]
+
 export const KafkaConfig = z.object({
   KAFKA_BROKERS: z
     .string()
@@ -58,7 +62,7 @@ export const KafkaConfig = z.object({
     .min(1, 'must be a whole number from 1 to 7')
     .max(7, 'must be a whole number from 1 to 7')
     .default(1),
-  KAFKA_COMPRESSION: z.enum(['gzip', 'none'], { error: 'must be gzip or none' }).default('gzip'),
+  KAFKA_COMPRESSION: z.enum(KAFKA_CODECS, { error: `must be one of ${KAFKA_CODECS.join(', ')}` }).default('gzip'),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce
     .number({ error: 'must be a whole number of milliseconds from 6000 to 300000' })
     .int('must be a whole number of milliseconds from 6000 to 300000')
@@ -187,7 +191,8 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   KAFKA_CONSUMER_GROUP: 'Consumer group of the ingest service (default dugout-ingest).',
   KAFKA_PARTITIONS: 'Partitions of the events topic when Dugout creates it (default 6).',
   KAFKA_REPLICATION_FACTOR: 'Replication factor of the topics Dugout creates (default 1; 3 in production).',
-  KAFKA_COMPRESSION: 'Compression of produced batches: gzip or none (default gzip).',
+  KAFKA_COMPRESSION:
+    'Compression of produced batches: none, gzip, snappy, lz4 or zstd (default gzip). Ingest reads all five, whatever the producer.',
   KAFKA_SESSION_TIMEOUT_MS:
     'How long a silent ingest process keeps its partitions before the group reassigns them (default 30000).',
   TEMPORAL_ADDRESS: 'Temporal frontend host:port (default 127.0.0.1:$DUGOUT_TEMPORAL_PORT).',

@@ -3,8 +3,9 @@
  * file import, demo). Valid events go to the events topic keyed by org_id; invalid ones go to the
  * dead-letter topic with their original bytes and headers saying why, from where and when.
  */
-import { CompressionTypes, Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs'
+import { Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs'
 import type { KafkaConfig } from '../../schemas/config.schema.ts'
+import { COMPRESSION_TYPES } from './kafka-codecs.ts'
 
 /** A valid event ready to send: its org (the key) and its JSON text as received. */
 export interface OutgoingEvent {
@@ -62,7 +63,7 @@ export async function createEventProducer(
     createPartitioner: Partitioners.DefaultPartitioner,
   })
   await producer.connect()
-  const compression = config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
+  const compression = COMPRESSION_TYPES[config.KAFKA_COMPRESSION]
   return {
     async send(events) {
       if (events.length === 0) return

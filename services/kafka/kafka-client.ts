@@ -1,14 +1,22 @@
-/** The kafkajs client of a Dugout process, logging through pino. */
+/**
+ * The kafkajs client of a Dugout process, logging through pino, with every codec Kafka has and
+ * the guard that keeps one undecodable batch from stopping the other partitions. Everything that
+ * talks to Kafka (services, CLI, tests, benchmarks) makes its client here.
+ */
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry } from 'kafkajs'
 import type { ResolvedKafkaConfig } from '../../schemas/config.schema.ts'
 import type { Logger } from '../runtime/logger.ts'
 import { dugoutTopics, type TopicSpec } from '../../infra/kafka/topics.ts'
+import { registerKafkaCodecs } from './kafka-codecs.ts'
+import { installRecordBatchGuard } from './record-batch-guard.ts'
 
 export function createKafka(
   config: ResolvedKafkaConfig,
   logger?: Logger,
   overrides: Partial<KafkaJsConfig> = {},
 ): Kafka {
+  registerKafkaCodecs()
+  installRecordBatchGuard()
   const log = logger?.child({ component: 'kafka' })
   return new Kafka({
     brokers: config.KAFKA_BROKERS,

@@ -3,16 +3,15 @@
 // stored twice (physical rows, before any merge).
 import os from 'node:os'
 import path from 'node:path'
-import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { createEventProducer } from '../../services/kafka/event-producer.ts'
-import { dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
+import { dugoutTopics, ensureTopics, createKafka } from '../../services/kafka/kafka-client.ts'
 import { config, uniqueName } from '../support/env.ts'
 import { checksumOf, committedAll, storeSummary, streamWithDuplicates, waitUntil } from '../support/ingest-harness.ts'
 import { freePort, spawnDugout, type DugoutProcess } from '../support/processes.ts'
 
-const kafka = new Kafka({ brokers: config.KAFKA_BROKERS, clientId: 'crash-test', logLevel: logLevel.NOTHING })
+const kafka = createKafka({ ...config, KAFKA_CLIENT_ID: 'crash-test' })
 const children: DugoutProcess[] = []
 afterAll(async () => {
   for (const child of children) if (child.child.exitCode === null) child.child.kill('SIGKILL')

@@ -1,10 +1,10 @@
 // Proves the local broker is a real Kafka: a topic created, messages produced and consumed back
 // through kafkajs, keys and order per partition preserved.
-import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { config, uniqueName } from '../support/env.ts'
+import { createKafka } from '../../services/kafka/kafka-client.ts'
 
-const kafka = new Kafka({ brokers: config.KAFKA_BROKERS, clientId: 'dugout-test', logLevel: logLevel.NOTHING })
+const kafka = createKafka({ ...config, KAFKA_CLIENT_ID: 'dugout-test' })
 const admin = kafka.admin()
 
 afterAll(async () => {

@@ -1,13 +1,13 @@
 /** An in-process ingest against the real Kafka, ClickHouse (chDB) and Temporal, for tests. */
 import { Client, Connection } from '@temporalio/client'
-import { Kafka, logLevel } from 'kafkajs'
+import type { Kafka } from 'kafkajs'
 import { pino } from 'pino'
 import { waitFor } from '../../infra/stack/processes.ts'
 import { defaultLimits } from '../../schemas/event-validation.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { createEventProducer, type EventProducer } from '../../services/kafka/event-producer.ts'
-import { dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
+import { createKafka, dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
 import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
 import { startIngestConsumer, type RunningIngest } from '../../services/ingest/ingest-consumer.ts'
 import { createTemporalNotifier, type MetricsNotifier } from '../../services/ingest/metrics-notifier.ts'
@@ -42,10 +42,7 @@ export async function ingestHarness(
   await migrate(ch)
   const topic = uniqueName(`${prefix}.events`)
   const dlqTopic = uniqueName(`${prefix}.dlq`)
-  const kafka = new Kafka({
-    brokers,
-    clientId: prefix,
-    logLevel: logLevel.NOTHING,
+  const kafka = createKafka({ ...config, KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: prefix }, undefined, {
     retry: { initialRetryTime: 300, retries: 12 },
   })
   await ensureTopics(
