@@ -83,7 +83,7 @@ export interface MappedDelivery {
 
 /**
  * A deterministic event id from the CRM's own identity of a change, so that a redelivery maps to
- * the same id and ingest counts it once. 160 bits of SHA-256: ids stay short (EVENTS.md allows
+ * the same id and ingest counts it once. 160 bits of SHA-256: ids stay short (docs/events.md allows
  * 128 characters) whatever the length of the parts, such as Salesforce transaction keys.
  * Changing this function changes every id: existing events would count twice.
  */

@@ -3,7 +3,7 @@
  *
  * These tables are the ground truth of the demo's story (documented in `services/demo/README.md`)
  * and of the tests that check the reports rank managers the way the styles say. The numbers are
- * tuned so that the three manager jobs of `METRICS.md` separate the styles unambiguously over any
+ * tuned so that the three manager jobs of `docs/metrics.md` separate the styles unambiguously over any
  * week of the default demo, not merely over the whole range.
  */
 

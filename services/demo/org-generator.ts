@@ -1,6 +1,6 @@
 /**
  * A deterministic, streaming generator of a realistic synthetic sales organisation: the org chart,
- * quotas and goals, deals, customer activities and team communication of `EVENTS.md`, with
+ * quotas and goals, deals, customer activities and team communication of `docs/events.md`, with
  * managers of four documented styles and reps of three habits (`manager-styles.ts`, README).
  *
  * How it works: a discrete-event simulation. Every recurring behaviour (a rep's calls and emails,
@@ -1007,7 +1007,7 @@ class OrgSimulation {
           ? rng.pick(MEETING_SECONDS)
           : undefined
     // Optional fields are assigned rather than spread: this is the hottest path of the generator
-    // (three events in four), and the key order stays that of EVENTS.md either way.
+    // (three events in four), and the key order stays that of docs/events.md either way.
     const payload: PayloadOf<'activity.logged'> = {
       activity_id: this.nextId('act'),
       kind,

@@ -1,6 +1,6 @@
 /**
  * Per-org settings read by the metrics: the timezone that cuts days and report ranges, and the
- * currency of amounts sent without one (METRICS.md, "Range" and `pipeline_created_amount`).
+ * currency of amounts sent without one (docs/metrics.md, "Range" and `pipeline_created_amount`).
  */
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { OrgSettingsError } from '../errors.ts'

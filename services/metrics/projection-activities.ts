@@ -194,7 +194,7 @@ const STALE_TMP_TABLES = sql`
   SELECT name FROM system.tables
   WHERE database = {db:String} AND startsWith(name, 'metric_tmp_') AND metadata_modification_time < {orphan_before:DateTime64(3, 'UTC')}`
 
-// Days touched by new events, widened to the days whose facts they can change (METRICS.md):
+// Days touched by new events, widened to the days whose facts they can change (docs/metrics.md):
 // - a message can be the reply of the messages of its thread up to 168 h earlier (at the same
 //   instant too: ties are ordered by event_id), so their days;
 // - a user.upserted changes the org chart as of every later instant: every later event day;

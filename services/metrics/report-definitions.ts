@@ -1,10 +1,10 @@
 /**
- * The reports of METRICS.md ("Reports"): their names, their columns in order, and the pure
+ * The reports of docs/metrics.md ("Reports"): their names, their columns in order, and the pure
  * functions that turn the summed parts ClickHouse returns into report rows (ratios from summed
  * numerator and denominator, `null` for a zero denominator).
  */
 
-/** The reports of METRICS.md. */
+/** The reports of docs/metrics.md. */
 export const REPORT_NAMES = ['manager-autonomy', 'manager-direction', 'manager-care', 'rep-volume'] as const
 /** One of `REPORT_NAMES`. */
 export type ReportName = (typeof REPORT_NAMES)[number]
@@ -18,7 +18,7 @@ export type ReportRow = Record<string, unknown>
 /** Per-currency amounts, e.g. `{ USD: 15000 }`. */
 export type Amounts = Record<string, number>
 
-/** Columns of each report, exactly as METRICS.md lists them, in order. */
+/** Columns of each report, exactly as docs/metrics.md lists them, in order. */
 export const REPORT_COLUMNS: Record<ReportName, readonly string[]> = {
   'manager-autonomy': [
     'manager_id',

@@ -1,5 +1,5 @@
 /**
- * The reports of METRICS.md, two ways that must give the same rows:
+ * The reports of docs/metrics.md, two ways that must give the same rows:
  * - `runReport` reads the metric projections (`projection-activities.ts`): per-day facts merged
  *   over the range, plus what is resolved at the end of the range (the org chart, the quotas and
  *   goals that overlap the range, whether each deal worked was multithreaded by then). Fast on
@@ -248,7 +248,7 @@ const REP_REPORT_FROM_PROJECTION = sql`
 // ---------------------------------------------------------------------------------------------
 
 /**
- * A report from the metric projections: rows exactly as METRICS.md "Reports" (one per manager,
+ * A report from the metric projections: rows exactly as docs/metrics.md "Reports" (one per manager,
  * resp. rep, at the end of the range; keys the report's columns in order; sorted by id). Days not
  * yet projected (no `recomputeDays` under the org's current timezone) count as empty.
  */

@@ -1,5 +1,5 @@
 /**
- * Report output: JSON exactly as METRICS.md says (numbers unrounded, null for a zero
+ * Report output: JSON exactly as docs/metrics.md says (numbers unrounded, null for a zero
  * denominator), CSV and a readable table with the same columns, rounded for display.
  */
 import Table from 'cli-table3'

@@ -150,7 +150,7 @@ describe('import --wait, then report', () => {
         recognitions: 0,
       },
     ])
-    // The columns of METRICS.md, in its order (toEqual above ignores key order).
+    // The columns of docs/metrics.md, in its order (toEqual above ignores key order).
     expect(Object.keys(careRows[0]!)).toEqual(REPORT_COLUMNS['manager-care'])
 
     expect(await report('manager-autonomy')).toEqual([

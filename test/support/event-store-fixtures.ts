@@ -1,11 +1,11 @@
 /**
- * Writes EVENTS.md-shaped events straight into the event store (`{db}.events`), bypassing ingest:
+ * Writes docs/events.md-shaped events straight into the event store (`{db}.events`), bypassing ingest:
  * metric tests control exactly what the store holds, duplicates included.
  */
 import { createHash } from 'node:crypto'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 
-/** A canonical event as EVENTS.md describes it (`schema_version` and `source` optional here). */
+/** A canonical event as docs/events.md describes it (`schema_version` and `source` optional here). */
 export interface RawEvent {
   event_id: string
   org_id: string

@@ -12,7 +12,7 @@ import { defaultLimits, formatIssues, validateEvent, type ValidationIssue } from
 
 const limits = defaultLimits(new Date('2026-03-10T12:00:00Z'))
 
-// The example of shared/EVENTS.md, verbatim.
+// The example of docs/events.md, verbatim.
 const EVENTS_MD_EXAMPLE = `{"event_id":"e-1","org_id":"acme","type":"user.upserted","schema_version":1,"occurred_at":"2026-03-01T09:00:00Z","source":{"system":"api"},"payload":{"user_id":"m1","display_name":"Maya Manager","email":"maya@acme.test","role":"manager","manager_id":null,"active":true}}
 {"event_id":"e-2","org_id":"acme","type":"opportunity.created","schema_version":1,"occurred_at":"2026-03-02T10:00:00Z","source":{"system":"hubspot","ref":"deal-991"},"payload":{"opportunity_id":"o1","account_id":"a1","owner_id":"r1","amount":12000,"currency":"USD","stage":"Discovery","stage_category":"prospecting"}}`
 
@@ -134,7 +134,7 @@ function issuesOf(value: unknown): ValidationIssue[] {
 }
 
 describe('events schema: valid events', () => {
-  it('accepts the examples of EVENTS.md verbatim', () => {
+  it('accepts the examples of docs/events.md verbatim', () => {
     for (const line of EVENTS_MD_EXAMPLE.split('\n')) {
       const value: unknown = JSON.parse(line)
       expect(CrmEvent.safeParse(value).success).toBe(true)

@@ -58,7 +58,7 @@ const rep: RepParts = {
 }
 
 describe('report columns', () => {
-  it('lists METRICS.md columns, ids first', () => {
+  it('lists docs/metrics.md columns, ids first', () => {
     expect(REPORT_NAMES.map((n) => REPORT_COLUMNS[n][0])).toEqual(['manager_id', 'manager_id', 'manager_id', 'rep_id'])
     expect(REPORT_COLUMNS['rep-volume'][1]).toBe('manager_id')
     expect(REPORT_COLUMNS['manager-care']).toHaveLength(12)

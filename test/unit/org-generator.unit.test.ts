@@ -248,7 +248,7 @@ describe('generateOrg: the default demo (4 managers × 6 reps × 12 weeks)', () 
     expect(Math.abs(estimateEventCount(DEMO) - delivered) / delivered).toBeLessThan(0.05)
   })
 
-  it('emits every event type of EVENTS.md', () => {
+  it('emits every event type of docs/events.md', () => {
     expect([...s.byType.keys()].sort()).toEqual([...EVENT_TYPES].sort())
   })
 
