@@ -1,5 +1,5 @@
 /**
- * Canonical CRM events, schema version 1: the contract of `shared/EVENTS.md` in zod. Every
+ * Canonical CRM events, schema version 1: the contract of `docs/events.md` in zod. Every
  * producer (CRM webhooks, HTTP API, file import, demo generator) and every consumer (ingest,
  * metrics, reports) reads events through these schemas; `schemas/event-validation.ts` adds the
  * checks that need a clock or raw bytes.
