@@ -5,6 +5,7 @@
  * as new before its history grows large. Late events simply touch their days again.
  */
 import {
+  type ActivityOptions,
   condition,
   continueAsNew,
   log,
@@ -50,15 +51,28 @@ export const orgMetricsStatusQuery = defineQuery<OrgMetricsStatus>('status')
 
 export const orgMetricsWorkflowId = (org: string) => `org-metrics:${org}`
 
-const { affectedDays, recomputeDays, recomputeAffectedDays, pruneSuperseded } = proxyActivities<ProjectionActivities>({
+/**
+ * Retries are for faults (ClickHouse restarting, a connection lost): at once, then less and less
+ * often, then once a minute, for about a quarter of an hour. Bad input (a day that is no calendar
+ * date, an org setting ClickHouse cannot use: services/errors.ts) fails at the first attempt, and
+ * so does this workflow, with its message; the worker marks it non-retryable, and this list does
+ * for a worker that would not. Every step here reads the org's events, so an error nobody
+ * classified may be the data's own: after the last attempt the workflow fails rather than hold a
+ * worker slot for ever, and the org's next batch of events starts a new one.
+ */
+export const orgMetricsActivityOptions: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['OrgSettingsError'],
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: ['DayError', 'OrgSettingsError'],
   },
-})
+}
+
+const { affectedDays, recomputeDays, recomputeAffectedDays, pruneSuperseded } =
+  proxyActivities<ProjectionActivities>(orgMetricsActivityOptions)
 
 /** Recomputations between two prunes of superseded fact generations. */
 const PRUNE_EVERY = 50

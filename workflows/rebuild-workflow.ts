@@ -3,13 +3,13 @@
  * changes, or for a new org's backfill. Safe while ingest goes on: a recomputation that started
  * later replaces an earlier one's facts for the same day, never mixes with them.
  */
-import { defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow'
+import { type ActivityOptions, defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow'
+import type { RebuildParams } from '../schemas/report-params.schema.ts'
 import type { ProjectionActivities } from '../services/metrics/projection-activities.ts'
 
-export interface RebuildInput {
-  org: string
-  from?: string
-  to?: string
+/** What to rebuild (checked by the CLI and the HTTP API, and again by `listEventDays`). */
+export interface RebuildInput extends RebuildParams {
+  /** Days per recomputation activity (default 14). */
   daysPerActivity?: number
 }
 
@@ -22,10 +22,26 @@ export interface RebuildProgress {
 
 export const rebuildProgressQuery = defineQuery<RebuildProgress>('progress')
 
-const { listEventDays, recomputeDays, pruneSuperseded } = proxyActivities<ProjectionActivities>({
+/**
+ * Retries are for faults (ClickHouse restarting, a connection lost), for about four minutes. Bad
+ * input (a range that breaks `RebuildParams`, an org setting ClickHouse cannot use:
+ * services/errors.ts) fails at the first attempt, and so does the rebuild, with its message; the
+ * worker marks it non-retryable, and this list does for a worker that would not. Each step depends
+ * on the org's data, so after the last attempt the rebuild fails rather than retry for ever; it can
+ * be started again.
+ */
+export const rebuildActivityOptions: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-})
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['ParamsError', 'DayError', 'OrgSettingsError'],
+  },
+}
+
+const { listEventDays, recomputeDays, pruneSuperseded } = proxyActivities<ProjectionActivities>(rebuildActivityOptions)
 
 export async function rebuildWorkflow(input: RebuildInput): Promise<RebuildProgress> {
   const progress: RebuildProgress = { org: input.org, totalDays: 0, doneDays: 0, rows: 0 }

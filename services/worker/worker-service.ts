@@ -2,9 +2,12 @@
  * The Temporal worker: runs the workflows of `workflows/` and the metric projection activities,
  * which run ClickHouse SQL. Temporal decides when and what to compute; ClickHouse computes.
  */
+import { ApplicationFailure } from '@temporalio/activity'
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker'
 import { fileURLToPath } from 'node:url'
-import { createProjectionActivities } from '../metrics/projection-activities.ts'
+import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
+import { BadInputError } from '../errors.ts'
+import { createProjectionActivities, type ProjectionActivities } from '../metrics/projection-activities.ts'
 import type { Logger } from '../runtime/logger.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
 
@@ -41,25 +44,74 @@ export const startWorker: ServiceStarter = async ({ config, openClickHouse, logg
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
-    activities: timed(
-      pooled(ACTIVITY_SLOTS, () => createProjectionActivities({ ch: openClickHouse() })),
-      logger,
-    ),
+    activities: workerActivities(openClickHouse, logger),
     maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
   })
-  const running = worker.run().catch((error: unknown) => {
-    logger.error({ err: error }, 'temporal worker stopped with an error')
-  })
+  let stopping = false
+  let stoppedBecause: string | undefined
+  // A worker that stops by itself (a fatal error of the SDK's core) computes nothing any more:
+  // the host reports it, and /healthz fails so that the process is restarted.
+  const running = worker.run().then(
+    () => {
+      if (!stopping) stoppedBecause = 'the Temporal worker stopped on its own'
+    },
+    (error: unknown) => {
+      stoppedBecause = `the Temporal worker stopped with an error: ${(error as Error).message ?? String(error)}`
+      logger.fatal({ err: error }, stoppedBecause)
+    },
+  )
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'temporal worker polling')
   return {
     name: 'worker',
+    health: () => (stoppedBecause === undefined ? { running: true } : { running: false, reason: stoppedBecause }),
     async stop() {
+      stopping = true
       // The SDK drains its workers by itself on SIGTERM and SIGINT; shutting down twice throws.
       if (worker.getState() === 'RUNNING') worker.shutdown()
       await running
       await connection.close()
     },
   }
+}
+
+/**
+ * The projection activities as the worker runs them: one set per slot, each call timed, and bad
+ * input failed for good (see `failingBadInputForGood`).
+ */
+export function workerActivities(openClickHouse: () => ClickHouse, logger: Logger): ProjectionActivities {
+  return failingBadInputForGood(
+    timed(
+      pooled(ACTIVITY_SLOTS, () => createProjectionActivities({ ch: openClickHouse() })),
+      logger,
+    ),
+  )
+}
+
+/**
+ * The Temporal boundary of STYLE.md: a BadInputError (services/errors.ts) becomes a non-retryable
+ * ApplicationFailure of its class's name, so that the workflow sees it at the first attempt and
+ * ends failed with its message, instead of a worker slot retrying it for ever. Anything else is
+ * thrown as it is, and retried by the workflow's policy for that activity.
+ */
+export function failingBadInputForGood<T extends Record<string, (input: never) => Promise<unknown>>>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, activity]) => [
+      name,
+      async (input: never) => {
+        try {
+          return await activity(input)
+        } catch (error) {
+          if (!(error instanceof BadInputError)) throw error
+          throw ApplicationFailure.create({
+            type: error.name,
+            message: error.message,
+            nonRetryable: true,
+            details: [{ code: error.code }],
+          })
+        }
+      },
+    ]),
+  ) as T
 }
 
 /** Each activity logs its duration at debug level: where the time between an event and its metric goes. */
