@@ -8,6 +8,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { ValidationLimits } from '../../schemas/event-validation.ts'
 import type { DeadLetter, EventProducer } from '../kafka/event-producer.ts'
+import { undecodableBatch, type UndecodableBatch } from '../kafka/record-batch-guard.ts'
 import type { Logger } from '../runtime/logger.ts'
 import { decodeMessages, deduplicate, eventKey, type Classified, type Deduplicated } from './batch-classifier.ts'
 import { daysTouched } from './event-rows.ts'
@@ -43,6 +44,15 @@ export interface BatchOutcome {
   duplicates: number
   deadLetters: number
   orgs: number
+  /** A batch that cannot be decoded stopped this partition here; everything before it is stored. */
+  undecodable?: UndecodableBatch
+}
+
+/** A partition paused on a batch it cannot decode, until an operator steps in (README, "Operations"). */
+export interface StuckPartition extends UndecodableBatch {
+  topic: string
+  partition: number
+  since: string
 }
 
 /** Raised to abandon a batch when the consumer is stopping or lost its partitions. */
@@ -131,7 +141,10 @@ export async function processBatch(
   let writing: Promise<BatchOutcome> | undefined
   let inFlight: ReadonlyMap<string, string> = new Map()
   try {
-    const { messages } = payload.batch
+    // A batch the guard could not decode stands as one marker message: everything before it is
+    // stored as usual, the marker and whatever follows it wait (see the end of this function).
+    const poisonAt = payload.batch.messages.findIndex((m) => undecodableBatch(m) !== undefined)
+    const messages = poisonAt < 0 ? payload.batch.messages : payload.batch.messages.slice(0, poisonAt)
     for (let i = 0; i < messages.length; i += chunkMessages) {
       if (!payload.isRunning() || payload.isStale()) break
       const chunk = await decodeChunk(messages.slice(i, i + chunkMessages), deps)
@@ -151,6 +164,11 @@ export async function processBatch(
       writing.catch(() => undefined)
     }
     if (writing) add(await writing)
+    if (poisonAt >= 0 && payload.isRunning() && !payload.isStale()) {
+      // Never skipped: the offsets stay before the batch, and only this partition stops.
+      total.undecodable = undecodableBatch(payload.batch.messages[poisonAt]!)
+      payload.pause()
+    }
     return total
   } finally {
     // Abandoned midway, the batch's last write still ends (or gives up) before the next batch.
@@ -282,42 +300,171 @@ async function writeChunk(
 }
 
 export interface RunningIngest {
-  consumer: Consumer
   /** Whether the consumer currently holds its place in the group (for readiness). */
   joined(): boolean
+  /** Partitions paused on a batch that cannot be decoded. */
+  stuckPartitions(): StuckPartition[]
+  /** Running, restarting after a crash, or stopped for good with the reason. */
+  health(): IngestHealth
   stop(): Promise<void>
 }
 
-export async function startIngestConsumer(deps: IngestDeps, options: IngestOptions): Promise<RunningIngest> {
-  const consumer = deps.kafka.consumer({
-    groupId: options.groupId,
-    // Heartbeats go on while a chunk is processed and while a step is retried (processBatch).
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
-    // Compressed bytes: about 10-20k events of a CRM stream per partition and fetch.
-    maxBytesPerPartition: 1024 * 1024,
-    maxBytes: 8 * 1024 * 1024,
-    maxWaitTimeInMs: 200,
-  })
-  // Listen before run(): the first join can happen before run() returns.
+export type IngestHealth = { running: true; restarts: number } | { running: false; reason: string }
+
+export interface SupervisionOptions {
+  /** Crashes in a row (no batch committed between them) after which ingest gives up. */
+  maxCrashes?: number
+  /** First wait before a restart, doubled after each crash in a row, up to `maxRestartDelayMs`. */
+  restartDelayMs?: number
+  maxRestartDelayMs?: number
+  /** Called once when ingest gives up, so the host can report the process dead. */
+  onDead?: (reason: string) => void
+}
+
+/**
+ * Consumes the topic until stopped. A consumer that crashes (an error kafkajs cannot retry, or
+ * one it retried until it gave up) is replaced by a new one after a backoff, with a log line
+ * naming the cause; after `maxCrashes` crashes in a row ingest stops for good and says so through
+ * `health()`, so that `/healthz` fails and a supervisor restarts the process.
+ */
+export async function startIngestConsumer(
+  deps: IngestDeps,
+  options: IngestOptions & SupervisionOptions,
+): Promise<RunningIngest> {
+  const maxCrashes = options.maxCrashes ?? 5
+  const maxRestartDelayMs = options.maxRestartDelayMs ?? 30_000
+  let delay = options.restartDelayMs ?? 1_000
+  let crashesInARow = 0
+  let restarts = 0
+  let stopping = false
+  let dead: string | undefined
   let joined = false
-  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true))
-  consumer.on(consumer.events.CRASH, () => (joined = false))
-  consumer.on(consumer.events.STOP, () => (joined = false))
-  await consumer.connect()
-  await consumer.subscribe({ topic: options.topic, fromBeginning: true })
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
-    eachBatch: async (payload) => {
-      try {
-        await processBatch(payload, deps, options)
-      } catch (error) {
-        if (error instanceof BatchAbandoned) return
-        throw error
-      }
+  let restartTimer: NodeJS.Timeout | undefined
+  const stuck = new Map<number, StuckPartition>()
+
+  let current: Consumer | undefined
+  const launch = async (): Promise<void> => {
+    const consumer = deps.kafka.consumer({
+      groupId: options.groupId,
+      // Heartbeats go on while a chunk is processed and while a step is retried (processBatch).
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+      // Compressed bytes: about 10-20k events of a CRM stream per partition and fetch.
+      maxBytesPerPartition: 1024 * 1024,
+      maxBytes: 8 * 1024 * 1024,
+      maxWaitTimeInMs: 200,
+      // Every crash comes to `crashed` below: one restart policy, with our backoff and our limit.
+      retry: { retries: 5, restartOnFailure: async () => false },
+    })
+    // Current before it runs: a crash can come before run() returns.
+    current = consumer
+    // Listen before run(): the first join can happen before run() returns.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      joined = true
+      // A partition that moved to another member is that member's to report now.
+      const mine = new Set(payload.memberAssignment[options.topic] ?? [])
+      for (const partition of stuck.keys()) if (!mine.has(partition)) forget(partition)
+    })
+    consumer.on(consumer.events.CRASH, ({ payload }) => crashed(consumer, payload.error))
+    consumer.on(consumer.events.STOP, () => {
+      if (consumer === current) joined = false
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload) => {
+        let outcome: BatchOutcome
+        try {
+          outcome = await processBatch(payload, deps, options)
+        } catch (error) {
+          if (error instanceof BatchAbandoned) return
+          throw error
+        }
+        // Progress ends a run of crashes: the next one starts the backoff afresh.
+        if (outcome.stored + outcome.duplicates + outcome.deadLetters > 0) {
+          crashesInARow = 0
+          delay = options.restartDelayMs ?? 1_000
+        }
+        if (outcome.undecodable) {
+          const { topic, partition } = payload.batch
+          const entry = { topic, partition, ...outcome.undecodable, since: new Date().toISOString() }
+          stuck.set(partition, entry)
+          deps.metrics?.partitionStuck(topic, partition, outcome.undecodable.firstOffset)
+          deps.logger.error(
+            entry,
+            `ingest: partition ${partition} of ${topic} is paused at offset ${entry.firstOffset}: ` +
+              `its record batch (offsets ${entry.firstOffset}-${entry.lastOffset}) cannot be decoded ` +
+              `(${entry.reason}); the other partitions go on. See README, "A stuck partition".`,
+          )
+        }
+      },
+    })
+  }
+
+  const forget = (partition: number) => {
+    const entry = stuck.get(partition)
+    if (!entry) return
+    stuck.delete(partition)
+    deps.metrics?.partitionUnstuck(entry.topic, partition)
+  }
+
+  await launch()
+
+  function crashed(consumer: Consumer, error: Error) {
+    if (stopping || consumer !== current) return
+    current = undefined
+    joined = false
+    for (const partition of [...stuck.keys()]) forget(partition)
+    const root = rootCause(error)
+    const cause =
+      root === error ? `${error.name}: ${error.message}` : `${error.message}; cause ${root.name}: ${root.message}`
+    // A broker or network that is away (kafkajs marks those retriable) comes back by itself, and a
+    // new process would wait for it all the same: restart for as long as it takes. Anything else
+    // (a codec missing, a bug) counts toward giving up.
+    if ((root as { retriable?: boolean }).retriable !== true) crashesInARow++
+    if (crashesInARow >= maxCrashes) {
+      dead = `the ingest consumer crashed ${crashesInARow} times in a row; last: ${cause}`
+      deps.logger.fatal({ err: error, crashes: crashesInARow }, `ingest stopped for good: ${dead}`)
+      options.onDead?.(dead)
+      return
+    }
+    deps.logger.error(
+      { err: error, crashes: crashesInARow, restartInMs: delay },
+      `ingest consumer crashed (${cause}); restarting in ${delay} ms`,
+    )
+    deps.metrics?.consumerRestarts.inc()
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined
+      if (stopping) return
+      restarts++
+      launch().catch((launchError: unknown) => {
+        // A restart that cannot even connect counts as the next crash in a row.
+        const failed = current
+        if (!failed) return
+        void failed.disconnect().catch(() => undefined)
+        crashed(failed, launchError as Error)
+      })
+    }, delay)
+    delay = Math.min(delay * 2, maxRestartDelayMs)
+  }
+
+  return {
+    joined: () => joined,
+    stuckPartitions: () => [...stuck.values()].sort((a, b) => a.partition - b.partition),
+    health: () => (dead === undefined ? { running: true, restarts } : { running: false, reason: dead }),
+    async stop() {
+      stopping = true
+      clearTimeout(restartTimer)
+      await current?.disconnect()
     },
-  })
-  return { consumer, joined: () => joined, stop: () => consumer.disconnect() }
+  }
+}
+
+function rootCause(error: Error): Error {
+  let root = error
+  while (root.cause instanceof Error) root = root.cause
+  return root
 }

@@ -7,6 +7,9 @@ export interface IngestMetrics {
   stepFailures: Counter<'step'>
   deadLetters: Counter<'rule'>
   insertSeconds: Histogram
+  consumerRestarts: Counter
+  partitionStuck(topic: string, partition: number, offset: string): void
+  partitionUnstuck(topic: string, partition: number): void
   recordBatch(partition: number, size: number, outcome: BatchOutcome, lag: number, seconds: number): void
 }
 
@@ -36,7 +39,32 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   })
+  const stuck = new Gauge({
+    name: 'dugout_ingest_partition_stuck',
+    help: '1 while a partition is paused on a record batch that cannot be decoded (its first offset in stuck_offset)',
+    labelNames: ['topic', 'partition'],
+    registers,
+  })
+  const stuckOffset = new Gauge({
+    name: 'dugout_ingest_partition_stuck_offset',
+    help: 'First offset of the undecodable record batch a stuck partition is paused at',
+    labelNames: ['topic', 'partition'],
+    registers,
+  })
   return {
+    consumerRestarts: new Counter({
+      name: 'dugout_ingest_consumer_restarts_total',
+      help: 'Restarts of the ingest consumer after a crash',
+      registers,
+    }),
+    partitionStuck(topic, partition, offset) {
+      stuck.set({ topic, partition: String(partition) }, 1)
+      stuckOffset.set({ topic, partition: String(partition) }, Number(offset))
+    },
+    partitionUnstuck(topic, partition) {
+      stuck.set({ topic, partition: String(partition) }, 0)
+      stuckOffset.remove({ topic, partition: String(partition) })
+    },
     paused: new Gauge({ name: 'dugout_ingest_paused', help: '1 while a failing step is being retried', registers }),
     stepFailures: new Counter({
       name: 'dugout_ingest_step_failures_total',

@@ -46,9 +46,16 @@ export const startIngest: ServiceStarter = async ({ config, openClickHouse, logg
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     },
   )
-  http.addReadinessCheck('ingest', async () => running.joined())
+  // Not ready while out of the group or while a partition is stuck on a batch it cannot decode:
+  // the stuck partitions are named, with their offsets and why.
+  http.addReadinessCheck('ingest', async () => {
+    const stuck = running.stuckPartitions()
+    if (stuck.length === 0) return running.joined()
+    return { ready: false, detail: { stuckPartitions: stuck } }
+  })
   return {
     name: 'ingest',
+    health: () => running.health(),
     async stop() {
       await running.stop()
       await deadLetters.disconnect()

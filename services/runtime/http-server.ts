@@ -8,12 +8,18 @@ import type { Registry } from 'prom-client'
 import type { HttpConfig } from '../../schemas/config.schema.ts'
 import type { Logger } from './logger.ts'
 
-export type ReadinessCheck = () => Promise<boolean>
+/** Ready or not; a check that is not ready may say why (it is shown in /readyz). */
+export type ReadinessCheck = () => Promise<boolean | { ready: boolean; detail: unknown }>
+
+/** Each hosted service's health, by name (see `ServiceHealth` in service-host.ts). */
+export type HealthReport = () => Record<string, { running: true } | { running: false; reason: string }>
 
 export interface HttpServer {
   app: FastifyInstance
   /** Registers a named check that /readyz runs. */
   addReadinessCheck(name: string, check: ReadinessCheck): void
+  /** What /healthz reports: it fails (503) while any service has stopped for good. */
+  setHealth(report: HealthReport): void
   listen(): Promise<void>
   close(): Promise<void>
   url: string
@@ -23,22 +29,45 @@ export async function startHttpServer(config: HttpConfig, logger: Logger, metric
   // Fastify logs each request at info: the http component's logger keeps warnings and errors.
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger })
   const checks = new Map<string, ReadinessCheck>()
-  app.get('/healthz', async () => ({ status: 'ok' }))
+  let health: HealthReport = () => ({})
+  // Liveness: the process is alive while every hosted service still runs. A service that gave up
+  // (ingest after repeated crashes, a worker that stopped) makes it fail, so that a supervisor or
+  // an orchestrator's liveness probe restarts the process instead of leaving it silently idle.
+  app.get('/healthz', async (_request, reply) => {
+    const services = health()
+    const failing = Object.entries(services).filter(([, h]) => !h.running)
+    if (failing.length === 0) return { status: 'ok', services }
+    return reply.code(503).send({ status: 'failing', services })
+  })
   if (metrics) {
     app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()))
   }
   app.get('/readyz', async (_request, reply) => {
-    const results = Object.fromEntries(
-      await Promise.all([...checks].map(async ([name, check]) => [name, await check().catch(() => false)] as const)),
+    const answers = await Promise.all(
+      [...checks].map(async ([name, check]) => {
+        const answer = await check().catch(() => false)
+        return [name, typeof answer === 'boolean' ? { ready: answer } : answer] as const
+      }),
     )
-    const ready = Object.values(results).every(Boolean)
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results })
+    const ready = answers.every(([, a]) => a.ready)
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'not ready',
+      checks: Object.fromEntries(answers.map(([name, a]) => [name, a.ready])),
+      ...(answers.some(([, a]) => 'detail' in a)
+        ? {
+            details: Object.fromEntries(
+              answers.filter(([, a]) => 'detail' in a).map(([n, a]) => [n, (a as { detail: unknown }).detail]),
+            ),
+          }
+        : {}),
+    })
   })
   const url = `http://${config.DUGOUT_HTTP_HOST}:${config.DUGOUT_HTTP_PORT}`
   return {
     app,
     url,
     addReadinessCheck: (name, check) => checks.set(name, check),
+    setHealth: (report) => (health = report),
     listen: async () => {
       await app.listen({ host: config.DUGOUT_HTTP_HOST, port: config.DUGOUT_HTTP_PORT })
     },

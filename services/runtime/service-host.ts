@@ -3,7 +3,7 @@
  * folder) or a chosen subset of them (production, against a ClickHouse server). Each service is a
  * `{ start, stop }` pair; the host starts them in dependency order and stops them in reverse.
  */
-import { collectDefaultMetrics, Registry } from 'prom-client'
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { migrate } from '../clickhouse/migrations.ts'
@@ -30,8 +30,13 @@ export interface HostDeps {
   metrics: Registry
 }
 
+/** Whether a hosted service still does its work; one that stopped for good says why. */
+export type ServiceHealth = { running: true } | { running: false; reason: string }
+
 export interface Service {
   name: ServiceName
+  /** Omitted by a service that cannot stop on its own (it only answers requests). */
+  health?(): ServiceHealth
   stop(): Promise<void>
 }
 
@@ -91,6 +96,18 @@ export async function startHost(
   }
   const deps: HostDeps = { config, logger, clickhouse, openClickHouse, http, metrics }
   const running: Service[] = []
+  // A service that stopped for good fails /healthz, so that a supervisor restarts the process.
+  const healthOf = (service: Service): ServiceHealth => service.health?.() ?? { running: true }
+  http.setHealth(() => Object.fromEntries(running.map((s) => [s.name, healthOf(s)])))
+  new Gauge({
+    name: 'dugout_service_up',
+    help: '1 while a hosted service runs, 0 once it has stopped for good (see /healthz for why)',
+    labelNames: ['service'],
+    registers: [metrics],
+    collect() {
+      for (const service of running) this.set({ service: service.name }, healthOf(service).running ? 1 : 0)
+    },
+  })
   try {
     for (const name of only) {
       const starter = starters[name]

@@ -19,7 +19,15 @@ describe('dugout run', () => {
       TEMPORAL_TASK_QUEUE: uniqueName('host-queue'),
     })
     const health = await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, dugout)
-    expect(await health.json()).toEqual({ status: 'ok' })
+    expect(await health.json()).toEqual({
+      status: 'ok',
+      services: {
+        collector: { running: true },
+        ingest: { running: true, restarts: 0 },
+        worker: { running: true },
+        reports: { running: true },
+      },
+    })
     // Ready once every service is: ingest has joined its consumer group, the collector's producer is up.
     const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000, dugout)
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { ingest: true } })

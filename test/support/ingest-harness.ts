@@ -3,13 +3,17 @@ import { Client, Connection } from '@temporalio/client'
 import type { Kafka } from 'kafkajs'
 import { pino } from 'pino'
 import { waitFor } from '../../infra/stack/processes.ts'
-import { defaultLimits } from '../../schemas/event-validation.ts'
+import { defaultLimits, type ValidationLimits } from '../../schemas/event-validation.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { createEventProducer, type EventProducer } from '../../services/kafka/event-producer.ts'
 import { createKafka, dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
 import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
-import { startIngestConsumer, type RunningIngest } from '../../services/ingest/ingest-consumer.ts'
+import {
+  startIngestConsumer,
+  type RunningIngest,
+  type SupervisionOptions,
+} from '../../services/ingest/ingest-consumer.ts'
 import { createTemporalNotifier, type MetricsNotifier } from '../../services/ingest/metrics-notifier.ts'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
 import { bodyHash } from '../../services/ingest/event-rows.ts'
@@ -25,12 +29,16 @@ export interface IngestHarness {
   temporal: Client
   taskQueue: string
   groupId: string
-  start(options?: {
-    store?: EventStore
-    notifier?: MetricsNotifier
-    maxBackoffMs?: number
-    chunkMessages?: number
-  }): Promise<RunningIngest>
+  start(
+    options?: {
+      store?: EventStore
+      notifier?: MetricsNotifier
+      maxBackoffMs?: number
+      chunkMessages?: number
+      /** The validation limits of each chunk; a test can make it throw to crash the consumer. */
+      limits?: () => ValidationLimits
+    } & SupervisionOptions,
+  ): Promise<RunningIngest>
   close(): Promise<void>
 }
 
@@ -71,14 +79,14 @@ export async function ingestHarness(
           notifier: options.notifier ?? createTemporalNotifier(temporal, taskQueue),
           deadLetters: producer,
           timeZoneOf: async () => 'UTC',
-          limits: () => defaultLimits(new Date()),
+          limits: options.limits ?? (() => defaultLimits(new Date())),
           logger: pino({ level: 'silent' }),
         },
         {
+          ...options,
           topic,
           groupId,
           maxBackoffMs: options.maxBackoffMs ?? 2000,
-          ...(options.chunkMessages === undefined ? {} : { chunkMessages: options.chunkMessages }),
         },
       )
       running.push(ingest)
