@@ -63,16 +63,72 @@ export interface ServiceStatus {
   residentBytes: number
   log: string
   ui?: string
+  /** What is wrong while it runs: a service stopped for good, a partition stuck. */
+  problems?: string[]
+}
+
+/** The services' own word on their health (`/healthz`) and readiness (`/readyz`), as lines to show. */
+export async function dugoutProblems(baseUrl: string): Promise<{ answering: boolean; problems: string[] }> {
+  const get = async (route: string) => {
+    const response = await fetch(`${baseUrl}${route}`, { signal: AbortSignal.timeout(2000) })
+    return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> }
+  }
+  try {
+    const [health, ready] = await Promise.all([get('/healthz'), get('/readyz')])
+    const problems: string[] = []
+    const services = (health.body.services ?? {}) as Record<string, { running: boolean; reason?: string }>
+    for (const [name, h] of Object.entries(services)) if (!h.running) problems.push(`${name} stopped: ${h.reason}`)
+    const details = (ready.body.details ?? {}) as { ingest?: { stuckPartitions?: StuckPartitionView[] } }
+    for (const p of details.ingest?.stuckPartitions ?? []) {
+      problems.push(
+        `ingest: partition ${p.partition} of ${p.topic} is paused at offset ${p.firstOffset} (batch ${p.firstOffset}-${p.lastOffset}: ${p.reason})`,
+      )
+    }
+    const checks = (ready.body.checks ?? {}) as Record<string, boolean>
+    for (const [name, ok] of Object.entries(checks)) {
+      if (!ok && !problems.some((line) => line.startsWith(name))) problems.push(`${name}: not ready`)
+    }
+    return { answering: health.status === 200, problems }
+  } catch {
+    return { answering: false, problems: [] }
+  }
+}
+
+interface StuckPartitionView {
+  topic: string
+  partition: number
+  firstOffset: string
+  lastOffset: string
+  reason: string
 }
 
 export async function stackStatus(config: DugoutConfig): Promise<ServiceStatus[]> {
   const paths = stackPaths(config.DUGOUT_HOME)
   const kafka = runningProcess(paths, 'kafka')
   const temporal = runningProcess(paths, 'temporal')
-  const [kafkaOk, temporalOk] = await Promise.all([
+  const dugout = runningProcess(paths, 'dugout')
+  const httpBase = `http://${config.DUGOUT_HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.DUGOUT_HTTP_HOST}:${config.DUGOUT_HTTP_PORT}`
+  const [kafkaOk, temporalOk, services] = await Promise.all([
     kafkaAnswers(config.KAFKA_BROKERS),
     temporalAnswers(config.TEMPORAL_ADDRESS),
+    dugout ? dugoutProblems(httpBase) : undefined,
   ])
+  // The services `dugout up` started, when it did: their health is part of the stack's.
+  const dugoutStatus: ServiceStatus[] =
+    dugout && services
+      ? [
+          {
+            name: 'dugout',
+            version: 'dugout run (all services in one process)',
+            pid: dugout.pid,
+            answering: services.answering,
+            address: httpBase,
+            residentBytes: await residentBytes(dugout.pid),
+            log: logFile(paths, 'dugout'),
+            problems: services.problems,
+          },
+        ]
+      : []
   return [
     {
       name: 'kafka',
@@ -93,6 +149,7 @@ export async function stackStatus(config: DugoutConfig): Promise<ServiceStatus[]
       log: logFile(paths, 'temporal'),
       ui: `http://127.0.0.1:${config.DUGOUT_TEMPORAL_UI_PORT}`,
     },
+    ...dugoutStatus,
   ]
 }
 
@@ -102,7 +159,8 @@ export function formatStatus(statuses: ServiceStatus[]): string {
       const state = s.answering ? 'up' : s.pid ? 'starting or unhealthy' : 'down'
       const mem = s.residentBytes ? `, ${(s.residentBytes / 2 ** 20).toFixed(0)} MiB resident` : ''
       const ui = s.ui ? `\n  ui:      ${s.ui}` : ''
-      return `${s.name}: ${state}${s.pid ? ` (pid ${s.pid}${mem})` : ''}\n  version: ${s.version}\n  address: ${s.address}${ui}\n  log:     ${s.log}`
+      const problems = (s.problems ?? []).map((p) => `\n  problem: ${p}`).join('')
+      return `${s.name}: ${state}${s.pid ? ` (pid ${s.pid}${mem})` : ''}\n  version: ${s.version}\n  address: ${s.address}${ui}\n  log:     ${s.log}${problems}`
     })
     .join('\n')
 }

@@ -13,14 +13,22 @@ import {
   PROJECT_ROOT,
   type DugoutConfig,
 } from '../../schemas/config.schema.ts'
-import { formatStatus, stackDown, stackPaths, stackStatus, stackUp } from '../../infra/stack/local-stack.ts'
-import { logTail, runningProcess, startDetached, waitFor } from '../../infra/stack/processes.ts'
+import {
+  dugoutProblems,
+  formatStatus,
+  stackDown,
+  stackPaths,
+  stackStatus,
+  stackUp,
+} from '../../infra/stack/local-stack.ts'
+import { GiveUp, logTail, runningProcess, startDetached, waitFor } from '../../infra/stack/processes.ts'
 import { createClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { migrate } from '../clickhouse/migrations.ts'
 import { parseServiceList, startHost } from '../runtime/service-host.ts'
 import { SERVICE_STARTERS } from '../runtime/service-registry.ts'
 import { demoCommand, generateCommand } from '../demo/demo-command.ts'
 import { importCommand } from './import-command.ts'
+import { httpBase } from './service-client.ts'
 import { orgCommand, rebuildCommand, reportCommand } from './report-commands.ts'
 
 const say = (line: string) => process.stderr.write(`${line}\n`)
@@ -157,18 +165,22 @@ async function startServicesInBackground(c: DugoutConfig): Promise<void> {
     say(`dugout: starting the services in the background (log ${path.join(paths.logDir, 'dugout.log')})`)
     startDetached(paths, 'dugout', process.execPath, [bin, 'run'], { marker: `${bin} run` })
   }
-  const url = `http://${c.DUGOUT_HTTP_HOST}:${c.DUGOUT_HTTP_PORT}/healthz`
+  const url = `${httpBase(c)}/healthz`
   await waitFor(
     'dugout run',
     c.DUGOUT_STACK_TIMEOUT_SECONDS * 1000,
     async () => {
-      if (!runningProcess(paths, 'dugout')) throw new Error('the process exited')
+      if (!runningProcess(paths, 'dugout')) throw new GiveUp('the process exited')
       const response = await fetch(url)
-      return response.ok ? true : undefined
+      if (response.ok) return true
+      // Answering but failing: a service stopped for good. Waiting longer cannot help.
+      const { problems } = await dugoutProblems(httpBase(c))
+      if (response.status === 503 && problems.length) throw new GiveUp(problems.join('; '))
+      return undefined
     },
     () => `--- last lines of the dugout log:\n${logTail(paths, 'dugout')}`,
   )
-  say(`dugout: ready on http://${c.DUGOUT_HTTP_HOST}:${c.DUGOUT_HTTP_PORT}`)
+  say(`dugout: ready on ${httpBase(c)}`)
 }
 
 /** Runs the CLI with this process's arguments; exit codes: 1 failure, 2 bad configuration. */

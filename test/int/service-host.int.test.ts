@@ -2,9 +2,15 @@
 // readiness, and stops cleanly on SIGTERM.
 import os from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { uniqueName } from '../support/env.ts'
-import { freePort, spawnDugout, waitForHttp } from '../support/processes.ts'
+import { freePort, spawnDugout, waitForHttp, type DugoutProcess } from '../support/processes.ts'
+
+// A failed assertion must not leave a `dugout run` behind.
+const children: DugoutProcess[] = []
+afterEach(() => {
+  for (const { child } of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+})
 
 describe('dugout run', () => {
   it('starts, answers /healthz and /readyz, and exits 0 on SIGTERM', async () => {
@@ -18,6 +24,7 @@ describe('dugout run', () => {
       KAFKA_CONSUMER_GROUP: uniqueName('host-group'),
       TEMPORAL_TASK_QUEUE: uniqueName('host-queue'),
     })
+    children.push(dugout)
     const health = await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, dugout)
     expect(await health.json()).toEqual({
       status: 'ok',
