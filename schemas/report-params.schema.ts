@@ -78,12 +78,15 @@ export const ReportParams = z.object({ org: OrgId, from: Day, to: Day }).check(f
 export type ReportParams = z.infer<typeof ReportParams>
 
 /**
- * A rebuild's parameters: an org, and optionally the first and last day to recompute (default:
- * the org's first and last day with events). Strict: a misspelt `form` must not rebuild everything.
+ * The body of `POST /v1/orgs/:org/rebuild`: optionally the first and last day to recompute
+ * (default: the org's first and last day with events). Strict: a misspelt `form` must not rebuild
+ * everything.
  */
-export const RebuildParams = z
-  .strictObject({ org: OrgId, from: Day.optional(), to: Day.optional() })
-  .check(fromNotAfterTo)
+export const RebuildBody = z.strictObject({ from: Day.optional(), to: Day.optional() })
+export type RebuildBody = z.infer<typeof RebuildBody>
+
+/** A rebuild's parameters: an org, and the range of `RebuildBody`, `from` ≤ `to` when both are given. */
+export const RebuildParams = z.strictObject({ org: OrgId, ...RebuildBody.shape }).check(fromNotAfterTo)
 export type RebuildParams = z.infer<typeof RebuildParams>
 
 /** Why a parameter was refused: its name, the rule it broke, and a sentence naming both. */

@@ -2,16 +2,25 @@
 import { Client, Connection } from '@temporalio/client'
 import { Argument, Command, Option } from 'commander'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
-import { REPORT_NAMES, type ReportName } from '../metrics/report-queries.ts'
+import { parseParams, RebuildParams, ReportParams, type ParamsResult } from '../../schemas/report-params.schema.ts'
+import { ParamsError } from '../errors.ts'
+import { REPORT_NAMES, type ReportName } from '../reports/report-queries.ts'
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../reports/report-format.ts'
-import { rebuildProgressQuery, rebuildWorkflow, type RebuildProgress } from '../../workflows/rebuild-workflow.ts'
+import { startRebuild, workerPolls } from '../worker/workflow-client.ts'
+import type { rebuildWorkflow } from '../../workflows/rebuild-workflow.ts'
+import { waitForRebuild } from './rebuild-wait.ts'
 import { openDugoutData } from './service-client.ts'
 
 const say = (line: string) => process.stderr.write(`${line}\n`)
-const DAY = /^\d{4}-\d{2}-\d{2}$/
-const day = (flag: string) => (value: string) => {
-  if (!DAY.test(value)) throw new Error(`${flag} must be a date YYYY-MM-DD (got ${JSON.stringify(value)})`)
-  return value
+const flag = (parameter: string) => `--${parameter}`
+
+/**
+ * The options checked with the same schema as the HTTP API and the activities, before anything
+ * starts; a ParamsError names each bad option as typed (`--from`) and its rule.
+ */
+function checked<T>(command: string, result: ParamsResult<T>): T {
+  if (!result.ok) throw new ParamsError(result.issues, `${command}: `)
+  return result.value
 }
 
 export function reportCommand(config: () => DugoutConfig): Command {
@@ -19,13 +28,17 @@ export function reportCommand(config: () => DugoutConfig): Command {
     .description('Print a report of METRICS.md for an org over an inclusive range of days (org time zone).')
     .addArgument(new Argument('<name>', 'the report').choices(REPORT_NAMES))
     .requiredOption('--org <org>', 'the org id')
-    .requiredOption('--from <date>', 'first day, YYYY-MM-DD', day('--from'))
-    .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)', day('--to'))
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+    .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
     .addOption(new Option('--format <format>', 'output format').choices(REPORT_FORMATS).default('table'))
     .action(async (name: ReportName, options: { org: string; from: string; to: string; format: ReportFormat }) => {
+      const params = checked(
+        'report',
+        parseParams(ReportParams, { org: options.org, from: options.from, to: options.to }, flag),
+      )
       const data = await openDugoutData(config())
       try {
-        const rows = await data.report(name, { org: options.org, from: options.from, to: options.to })
+        const rows = await data.report(name, params)
         process.stdout.write(formatReport(name, rows, options.format))
       } finally {
         await data.close()
@@ -73,45 +86,39 @@ export function rebuildCommand(config: () => DugoutConfig): Command {
   return new Command('rebuild')
     .description("Recompute an org's metrics from the event store (after a definition change, or a backfill).")
     .requiredOption('--org <org>', 'the org id')
-    .option('--from <date>', 'first day (default: the first day with events)', day('--from'))
-    .option('--to <date>', 'last day (default: the last day with events)', day('--to'))
+    .option('--from <date>', 'first day, YYYY-MM-DD (default: the first day with events)')
+    .option('--to <date>', 'last day, YYYY-MM-DD (default: the last day with events)')
     .option('--no-wait', 'start the rebuild and return')
     .action(async (options: { org: string; from?: string; to?: string; wait: boolean }) => {
+      const params = checked(
+        'rebuild',
+        parseParams(
+          RebuildParams,
+          {
+            org: options.org,
+            ...(options.from !== undefined ? { from: options.from } : {}),
+            ...(options.to !== undefined ? { to: options.to } : {}),
+          },
+          flag,
+        ),
+      )
       const c = config()
       const connection = await Connection.connect({ address: c.TEMPORAL_ADDRESS })
       try {
         const client = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE })
-        const workflowId = `rebuild:${options.org}:${new Date().toISOString()}`
-        const handle = await client.workflow.start(rebuildWorkflow, {
-          workflowId,
+        const started = await startRebuild(client, c, params, new Date())
+        say(`rebuild started: ${started.url}`)
+        if (!options.wait) return
+        const startedAt = Date.now()
+        const handle = client.workflow.getHandle<typeof rebuildWorkflow>(started.workflowId, started.runId)
+        const final = await waitForRebuild(handle, {
+          say,
+          url: started.url,
           taskQueue: c.TEMPORAL_TASK_QUEUE,
-          args: [
-            {
-              org: options.org,
-              ...(options.from ? { from: options.from } : {}),
-              ...(options.to ? { to: options.to } : {}),
-            },
-          ],
+          workerPolls: () => workerPolls(client, c.TEMPORAL_NAMESPACE, c.TEMPORAL_TASK_QUEUE),
         })
         say(
-          `rebuild started: http://127.0.0.1:${c.DUGOUT_TEMPORAL_UI_PORT}/namespaces/${c.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(workflowId)}`,
-        )
-        if (!options.wait) return
-        const result = handle.result()
-        let done: RebuildProgress | undefined
-        void result.then((r) => (done = r)).catch(() => undefined)
-        const started = Date.now()
-        while (!done) {
-          await Promise.race([result, new Promise((resolve) => setTimeout(resolve, 1000))])
-          if (done) break
-          const p = await handle.query(rebuildProgressQuery).catch(() => undefined)
-          if (p) say(`rebuild: ${p.doneDays}/${p.totalDays} days, ${p.rows} fact rows`)
-          if (!p?.doneDays && Date.now() - started > 15_000)
-            say('rebuild: no progress yet (is the worker running? `dugout up`)')
-        }
-        const final = await result
-        say(
-          `rebuild done: ${final.doneDays} days, ${final.rows} fact rows in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          `rebuild done: ${final.doneDays} days, ${final.rows} fact rows in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
         )
       } finally {
         await connection.close()
