@@ -6,8 +6,19 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client'
 import type { Kafka } from 'kafkajs'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
-import { orgMetricsStatusQuery, orgMetricsWorkflowId } from '../../workflows/org-metrics-workflow.ts'
+import {
+  orgMetricsStatusQuery,
+  orgMetricsWorkflowId,
+  type OrgMetricsStatus,
+} from '../../workflows/org-metrics-workflow.ts'
 import { partitionsBehind } from '../kafka/consumer-progress.ts'
+import {
+  failureReason,
+  formatFailureReason,
+  workerPolls,
+  workflowUiUrl,
+  type WorkflowLinkConfig,
+} from '../worker/workflow-client.ts'
 
 export interface WaitOptions {
   timeoutMs: number
@@ -20,7 +31,7 @@ export class WaitTimeoutError extends Error {
   readonly code = 'WAIT_TIMEOUT'
 }
 
-/** An org's metrics workflow exists but cannot answer: its workflow task is failing. */
+/** An org's metrics workflow failed, or exists but cannot answer (its workflow task is failing). */
 export class MetricsWorkflowError extends Error {
   readonly code = 'METRICS_WORKFLOW_FAILING'
 }
@@ -61,34 +72,97 @@ export async function waitForMetrics(
   }
 
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS })
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
   try {
-    for (const org of orgs) {
-      const handle = client.workflow.getHandle(orgMetricsWorkflowId(org))
-      for (;;) {
-        try {
-          const status = await handle.query(orgMetricsStatusQuery)
-          if (status.pendingDays === 0 && !status.computing && status.signalsComputed === status.signalsReceived) break
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) {
-            const id = orgMetricsWorkflowId(org)
-            throw new MetricsWorkflowError(
-              `--wait: the metrics workflow of ${org} (${id}) does not answer: ${(error as Error).message}. ` +
-                `Its history and error: http://127.0.0.1:${config.DUGOUT_TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(id)}` +
-                ` (a workflow started by an incompatible older version can be terminated; the next event starts a new one, and \`dugout rebuild --org ${org}\` recomputes its days)`,
-              { cause: error },
-            )
-          }
-        }
-        if (Date.now() - hinted > 10_000) {
-          options.onWaiting?.(`the metrics of ${org} (is the worker running?)`)
-          hinted = Date.now()
-        }
-        check(`the metrics of ${org}`)
-        await sleep(250)
-      }
-    }
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
+    await waitForOrgMetrics(client, config, orgs, options, deadline)
   } finally {
     await connection.close()
+  }
+}
+
+/**
+ * The Temporal half of `--wait`: until each org's metrics workflow has computed every signal it
+ * received. A workflow that failed ends the wait at once with its reason and Temporal UI link; the
+ * hint that the worker may be down comes only when no worker polls the workflow's task queue.
+ */
+export async function waitForOrgMetrics(
+  client: Client,
+  config: Pick<DugoutConfig, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'DUGOUT_TEMPORAL_UI_PORT'>,
+  orgs: readonly string[],
+  options: WaitOptions,
+  deadline = Date.now() + options.timeoutMs,
+): Promise<void> {
+  let hinted = Date.now()
+  const hint = (what: string) => {
+    if (Date.now() - hinted < 10_000) return
+    options.onWaiting?.(what)
+    hinted = Date.now()
+  }
+  for (const org of orgs) {
+    const id = orgMetricsWorkflowId(org)
+    for (;;) {
+      const seen = await lookAt(client, config, org)
+      if (seen.kind === 'ended') {
+        const reason = failureReason(seen.error)
+        throw new MetricsWorkflowError(
+          `--wait: the metrics workflow of ${org} (${id}) failed: ${formatFailureReason(reason)}. ` +
+            `Its history: ${workflowUiUrl(config, id, seen.runId)}` +
+            ` (the org's next events start a new one; \`dugout rebuild --org ${org}\` recomputes its days)`,
+          { cause: seen.error },
+        )
+      }
+      if (seen.kind === 'status') {
+        const { status } = seen
+        if (status.pendingDays === 0 && !status.computing && status.signalsComputed === status.signalsReceived) break
+        hint(
+          `the metrics of ${org} (${status.signalsComputed} of ${status.signalsReceived} batches computed, ${status.pendingDays} days pending)`,
+        )
+      }
+      if (seen.kind === 'no-worker') {
+        hint(
+          `the metrics of ${org}: no worker polls task queue ${seen.taskQueue} (is the worker running? \`dugout up\`)`,
+        )
+      }
+      if (Date.now() > deadline) {
+        throw new WaitTimeoutError(
+          `--wait: gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for the metrics of ${org}`,
+        )
+      }
+      await sleep(250)
+    }
+  }
+}
+
+type Seen =
+  | { kind: 'not-started' }
+  | { kind: 'ended'; runId: string; error: unknown }
+  | { kind: 'no-worker'; taskQueue: string }
+  | { kind: 'status'; status: OrgMetricsStatus }
+
+/** Where an org's metrics workflow is; throws a MetricsWorkflowError when a running one cannot answer. */
+async function lookAt(client: Client, config: WorkflowLinkConfig, org: string): Promise<Seen> {
+  const id = orgMetricsWorkflowId(org)
+  const handle = client.workflow.getHandle(id)
+  try {
+    const description = await handle.describe()
+    // Continue-as-new leaves the latest run running: a closed latest run failed, timed out or was terminated.
+    if (description.status.name !== 'RUNNING') {
+      const error = await handle.result().then(
+        () => new Error(`it ended ${description.status.name.toLowerCase()}`),
+        (failure: unknown) => failure,
+      )
+      return { kind: 'ended', runId: description.runId, error }
+    }
+    if (!(await workerPolls(client, config.TEMPORAL_NAMESPACE, description.taskQueue)))
+      return { kind: 'no-worker', taskQueue: description.taskQueue }
+    return { kind: 'status', status: await handle.query(orgMetricsStatusQuery) }
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return { kind: 'not-started' }
+    throw new MetricsWorkflowError(
+      `--wait: the metrics workflow of ${org} (${id}) does not answer: ${(error as Error).message}. ` +
+        `Its history and error: ${workflowUiUrl(config, id)}` +
+        ` (a workflow started by an incompatible older version can be terminated; the next event starts a new one, and \`dugout rebuild --org ${org}\` recomputes its days)`,
+      { cause: error },
+    )
   }
 }
