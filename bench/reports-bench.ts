@@ -7,9 +7,9 @@
  */
 import type { DugoutConfig } from '../schemas/config.schema.ts'
 import type { ClickHouse } from '../services/clickhouse/clickhouse-client.ts'
-import { addDays } from '../services/metrics/days.ts'
-import { createProjectionActivities } from '../services/metrics/projection-activities.ts'
-import { REPORT_NAMES, runReport, runReportFromEvents } from '../services/metrics/report-queries.ts'
+import { addDays } from '../services/projections/days.ts'
+import { createProjectionActivities } from '../services/projections/projection-activities.ts'
+import { REPORT_NAMES, runReport, runReportFromEvents } from '../services/reports/report-queries.ts'
 import { openBigOrgStore, type BigOrgStore } from './big-org-store.ts'
 import { percentile, printFigures, type Figure } from './bench-support.ts'
 

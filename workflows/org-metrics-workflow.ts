@@ -17,7 +17,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow'
-import type { ProjectionActivities } from '../services/metrics/projection-activities.ts'
+import type { ProjectionActivities } from '../services/projections/projection-activities.ts'
 
 export interface DaysTouched {
   days: string[]

@@ -5,7 +5,7 @@
  */
 import { type ActivityOptions, defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow'
 import type { RebuildParams } from '../schemas/report-params.schema.ts'
-import type { ProjectionActivities } from '../services/metrics/projection-activities.ts'
+import type { ProjectionActivities } from '../services/projections/projection-activities.ts'
 
 /** What to rebuild (checked by the CLI and the HTTP API, and again by `listEventDays`). */
 export interface RebuildInput extends RebuildParams {

@@ -6,8 +6,8 @@
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { migrate } from '../clickhouse/migrations.ts'
-import { getOrgSettings, setOrgSettings, type OrgSettings } from '../metrics/org-settings.ts'
-import { runReport, type ReportName, type ReportParams, type ReportRow } from '../metrics/report-queries.ts'
+import { getOrgSettings, setOrgSettings, type OrgSettings } from '../projections/org-settings.ts'
+import { runReport, type ReportName, type ReportParams, type ReportRow } from '../reports/report-queries.ts'
 
 export interface DugoutData {
   via: 'http' | 'clickhouse'

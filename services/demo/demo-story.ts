@@ -2,7 +2,7 @@
  * The short story on top of the demo's reports: managers ranked on their three jobs, reps on
  * volume and multi-threading. Pure: report rows in, lines of text out.
  */
-import type { ReportRow } from '../metrics/report-queries.ts'
+import type { ReportRow } from '../reports/report-queries.ts'
 import { MANAGER_STYLES, styleOfManager } from './manager-styles.ts'
 
 export interface DemoReports {

@@ -32,7 +32,7 @@
  * - Amounts are parsed to Decimal128(6) from their shortest decimal form, so sums are exact and
  *   independent of the order ClickHouse adds them in (digits beyond the 6th decimal are dropped).
  */
-import { sql, SqlFragment } from './sql.ts'
+import { sql, SqlFragment } from '../clickhouse/sql.ts'
 
 /**
  * Version of the definitions below. Stored with every projected row; a projection computed under

@@ -4,7 +4,7 @@
  */
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { OrgSettingsError } from '../errors.ts'
-import { sql } from './sql.ts'
+import { sql } from '../clickhouse/sql.ts'
 
 export { OrgSettingsError }
 

@@ -29,7 +29,7 @@ import {
   METRICS_DEFINITION_VERSION,
 } from './metric-facts.ts'
 import { getUsableOrgSettings, type OrgSettings } from './org-settings.ts'
-import { sql, SqlFragment } from './sql.ts'
+import { sql, SqlFragment } from '../clickhouse/sql.ts'
 
 export { METRICS_DEFINITION_VERSION } from './metric-facts.ts'
 

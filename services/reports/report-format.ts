@@ -3,7 +3,7 @@
  * denominator), CSV and a readable table with the same columns, rounded for display.
  */
 import Table from 'cli-table3'
-import { REPORT_COLUMNS, type ReportName, type ReportRow } from '../metrics/report-queries.ts'
+import { REPORT_COLUMNS, type ReportName, type ReportRow } from './report-queries.ts'
 
 export const REPORT_FORMATS = ['json', 'csv', 'table'] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]

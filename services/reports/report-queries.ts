@@ -14,9 +14,9 @@
 import { parseParams, ReportParams as ReportParamsSchema } from '../../schemas/report-params.schema.ts'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { ReportParamsError } from '../errors.ts'
-import { daysBetween, instantBounds } from './days.ts'
-import { factCtes, METRICS_DEFINITION_VERSION } from './metric-facts.ts'
-import { getUsableOrgSettings } from './org-settings.ts'
+import { daysBetween, instantBounds } from '../projections/days.ts'
+import { factCtes, METRICS_DEFINITION_VERSION } from '../projections/metric-facts.ts'
+import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import {
   buildManagerReport,
   buildRepReport,
@@ -27,7 +27,7 @@ import {
   type ReportParams,
   type ReportRow,
 } from './report-definitions.ts'
-import { sql, type SqlFragment } from './sql.ts'
+import { sql, type SqlFragment } from '../clickhouse/sql.ts'
 
 export { MAX_RANGE_DAYS } from '../../schemas/report-params.schema.ts'
 export { ReportParamsError }

@@ -7,7 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import { fileURLToPath } from 'node:url'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { BadInputError } from '../errors.ts'
-import { createProjectionActivities, type ProjectionActivities } from '../metrics/projection-activities.ts'
+import { createProjectionActivities, type ProjectionActivities } from '../projections/projection-activities.ts'
 import type { Logger } from '../runtime/logger.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
 

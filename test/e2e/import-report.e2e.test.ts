@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REPORT_COLUMNS } from '../../services/metrics/report-queries.ts'
+import { REPORT_COLUMNS } from '../../services/reports/report-queries.ts'
 import { uniqueName } from '../support/env.ts'
 import { freePort, spawnDugout, waitForHttp, type DugoutProcess } from '../support/processes.ts'
 

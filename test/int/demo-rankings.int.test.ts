@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { generateOrg } from '../../services/demo/org-generator.ts'
 import { toEventRow } from '../../services/ingest/event-rows.ts'
-import { createProjectionActivities } from '../../services/metrics/projection-activities.ts'
-import { runReport, type ReportRow } from '../../services/metrics/report-queries.ts'
+import { createProjectionActivities } from '../../services/projections/projection-activities.ts'
+import { runReport, type ReportRow } from '../../services/reports/report-queries.ts'
 import { testClickHouse } from '../support/env.ts'
 
 const ch = testClickHouse('rankings')

@@ -4,14 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
-import { getOrgSettings, OrgSettingsError, setOrgSettings } from '../../services/metrics/org-settings.ts'
-import { createProjectionActivities } from '../../services/metrics/projection-activities.ts'
+import { getOrgSettings, OrgSettingsError, setOrgSettings } from '../../services/projections/org-settings.ts'
+import { createProjectionActivities } from '../../services/projections/projection-activities.ts'
 import {
   REPORT_COLUMNS,
   runReport,
   runReportFromEvents,
   type ReportName,
-} from '../../services/metrics/report-queries.ts'
+} from '../../services/reports/report-queries.ts'
 import { testClickHouse } from '../support/env.ts'
 import { insertRawEvents, type RawEvent } from '../support/event-store-fixtures.ts'
 

@@ -5,16 +5,16 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
-import { addDays } from '../../services/metrics/days.ts'
-import { setOrgSettings } from '../../services/metrics/org-settings.ts'
-import { createProjectionActivities } from '../../services/metrics/projection-activities.ts'
+import { addDays } from '../../services/projections/days.ts'
+import { setOrgSettings } from '../../services/projections/org-settings.ts'
+import { createProjectionActivities } from '../../services/projections/projection-activities.ts'
 import {
   REPORT_NAMES,
   runReport,
   runReportFromEvents,
   type ReportName,
   type ReportRow,
-} from '../../services/metrics/report-queries.ts'
+} from '../../services/reports/report-queries.ts'
 import { testClickHouse } from '../support/env.ts'
 import { insertRawEvents, type RawEvent } from '../support/event-store-fixtures.ts'
 

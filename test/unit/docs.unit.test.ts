@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { PROJECT_ROOT } from '../../schemas/config.schema.ts'
-import { REPORT_COLUMNS, REPORT_NAMES } from '../../services/metrics/report-definitions.ts'
+import { REPORT_COLUMNS, REPORT_NAMES } from '../../services/reports/report-definitions.ts'
 
 const read = (relative: string): string => fs.readFileSync(path.join(PROJECT_ROOT, relative), 'utf8')
 

@@ -8,7 +8,7 @@ import {
   instantBounds,
   isDay,
   normalizeDays,
-} from '../../services/metrics/days.ts'
+} from '../../services/projections/days.ts'
 
 describe('days', () => {
   it('accepts only real calendar dates', () => {

@@ -8,14 +8,14 @@ import {
   REPORT_NAMES,
   type ManagerParts,
   type RepParts,
-} from '../../services/metrics/report-definitions.ts'
+} from '../../services/reports/report-definitions.ts'
 import {
   factCtes,
   MATERIALIZED_CTES,
   materializeCte,
   materializedTableParam,
-} from '../../services/metrics/metric-facts.ts'
-import { sql, type SqlFragment } from '../../services/metrics/sql.ts'
+} from '../../services/projections/metric-facts.ts'
+import { sql, type SqlFragment } from '../../services/clickhouse/sql.ts'
 
 const manager: ManagerParts = {
   manager_id: 'm1',

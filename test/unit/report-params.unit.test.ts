@@ -4,8 +4,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Day, MAX_RANGE_DAYS, parseParams, RebuildParams, ReportParams } from '../../schemas/report-params.schema.ts'
 import { ReportParamsError } from '../../services/errors.ts'
-import { addDays, isDay } from '../../services/metrics/days.ts'
-import { validateReportParams } from '../../services/metrics/report-queries.ts'
+import { addDays, isDay } from '../../services/projections/days.ts'
+import { validateReportParams } from '../../services/reports/report-queries.ts'
 
 const DAY_RULE = 'must be a calendar date YYYY-MM-DD between 1970-01-01 and 2149-06-05'
 
