@@ -6,14 +6,16 @@
 // "Within seconds" is each test's timeout: before, these retried for ever.
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client'
 import { NativeConnection, Worker } from '@temporalio/worker'
+import Fastify from 'fastify'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitForOrgMetrics, MetricsWorkflowError } from '../../services/cli/metrics-wait.ts'
 import { waitForRebuild, WorkflowFailureError } from '../../services/cli/rebuild-wait.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
+import { registerRebuildRoute } from '../../services/reports/reports-service.ts'
 import { WORKFLOWS_PATH, workerActivities } from '../../services/worker/worker-service.ts'
-import { failureReason, workerPolls, workflowUiUrl } from '../../services/worker/workflow-client.ts'
+import { failureReason, startRebuild, workerPolls, workflowUiUrl } from '../../services/worker/workflow-client.ts'
 import {
   eventsIngestedSignal,
   orgMetricsActivityOptions,
@@ -165,6 +167,45 @@ describe('rebuildWorkflow given poison input', () => {
       expect(reason.message).toContain('timezone: unknown to ClickHouse (got "Mars/Olympus")')
       expect(reason.message).toContain(`dugout org set ${mars}`)
       expect(await attempts(handle.workflowId)).toEqual([1])
+    },
+    SECONDS,
+  )
+})
+
+describe('POST /v1/orgs/:org/rebuild on the real Temporal server', () => {
+  it(
+    'starts a rebuild of a good range (202, its id and link) and none of a bad one (400)',
+    async () => {
+      // As the reports service does: a lazy connection, closed with the service.
+      const lazy = Connection.lazy({ address: config.TEMPORAL_ADDRESS })
+      const app = Fastify()
+      registerRebuildRoute(app, (params) =>
+        startRebuild(new Client({ connection: lazy, namespace: config.TEMPORAL_NAMESPACE }), links, params, new Date()),
+      )
+      try {
+        const refused = await app.inject({
+          method: 'POST',
+          url: `/v1/orgs/${steady}/rebuild`,
+          payload: { from: '2026-02-30', to: '2026-03-05' },
+        })
+        expect(refused.statusCode).toBe(400)
+        expect(refused.json()).toMatchObject({ status: 400, errors: [{ parameter: 'from' }] })
+
+        const accepted = await app.inject({
+          method: 'POST',
+          url: `/v1/orgs/${steady}/rebuild`,
+          payload: { from: '2026-03-01', to: '2026-03-31' },
+        })
+        expect(accepted.statusCode).toBe(202)
+        const { workflowId, runId, url } = accepted.json<{ workflowId: string; runId: string; url: string }>()
+        expect(workflowId).toMatch(new RegExp(`^rebuild:${steady}:`))
+        expect(url).toBe(workflowUiUrl(links, workflowId))
+        const result = await client.workflow.getHandle<typeof rebuildWorkflow>(workflowId, runId).result()
+        expect(result.doneDays).toBeGreaterThan(0)
+      } finally {
+        await app.close()
+        await lazy.close()
+      }
     },
     SECONDS,
   )
