@@ -3,7 +3,7 @@
  * volume and multi-threading. Pure: report rows in, lines of text out.
  */
 import type { ReportRow } from '../reports/report-queries.ts'
-import { MANAGER_STYLES, styleOfManager } from './manager-styles.ts'
+import { MANAGER_STYLES, styleOfManager } from '../demo/manager-styles.ts'
 
 export interface DemoReports {
   autonomy: ReportRow[]

@@ -17,6 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { ApiKeyHash, CrmMappings } from '../../schemas/collector-config.schema.ts'
 import { decodeBatch, defaultLimits, type BatchFormat } from '../../schemas/event-validation.ts'
+import { DEAD_LETTER_HEADERS } from '../kafka/dead-letter-headers.ts'
 import type { DeadLetter, EventProducer, OutgoingEvent } from '../kafka/event-producer.ts'
 import { checkApiKey } from './api-keys.ts'
 import {
@@ -27,7 +28,7 @@ import {
   type CollectorIssue,
   type MappedDelivery,
 } from './collector-outcomes.ts'
-import { createCollectorMetrics, type CollectorMetrics, type CollectorSource } from './collector-metrics.ts'
+import { createCollectorTelemetry, type CollectorTelemetry, type CollectorSource } from './collector-telemetry.ts'
 import { mapHubSpotDelivery } from './hubspot-mapper.ts'
 import { mapSalesforceDelivery, RESYNC_HEADERS } from './salesforce-mapper.ts'
 import {
@@ -56,8 +57,8 @@ export interface CollectorDeps {
   /** The clock of validation windows and of the HubSpot timestamp check. */
   clock: () => Date
   settings: CollectorSettings
-  /** Default: metrics in a registry of their own (the service passes the host's). */
-  metrics?: CollectorMetrics
+  /** Default: telemetry in a registry of its own (the service passes the host's). */
+  telemetry?: CollectorTelemetry
 }
 
 export const COLLECTOR_ROUTES = {
@@ -97,9 +98,9 @@ type OrgRequest = FastifyRequest<{ Params: { org: string } }>
  * Registers the collector's routes on `app`, in an encapsulated scope: its buffer body parsers
  * and latency hook apply to these routes only, not to other services' routes on the same server.
  */
-export async function registerCollectorRoutes(app: FastifyInstance, deps: CollectorDeps): Promise<CollectorMetrics> {
+export async function registerCollectorRoutes(app: FastifyInstance, deps: CollectorDeps): Promise<CollectorTelemetry> {
   const { producer, clock, settings } = deps
-  const metrics = deps.metrics ?? createCollectorMetrics()
+  const telemetry = deps.telemetry ?? createCollectorTelemetry()
 
   /**
    * Sends the events and dead letters and waits for Kafka's acknowledgement; false when Kafka did
@@ -125,13 +126,13 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
     })
 
   const count = (source: CollectorSource, accepted: number, rejected: readonly CollectorIssue[][]) => {
-    if (accepted > 0) metrics.events.inc({ outcome: 'accepted', source }, accepted)
-    if (rejected.length > 0) metrics.events.inc({ outcome: 'rejected', source }, rejected.length)
-    for (const issues of rejected) for (const rule of rulesOf(issues)) metrics.rejections.inc({ rule })
+    if (accepted > 0) telemetry.events.inc({ outcome: 'accepted', source }, accepted)
+    if (rejected.length > 0) telemetry.events.inc({ outcome: 'rejected', source }, rejected.length)
+    for (const issues of rejected) for (const rule of rulesOf(issues)) telemetry.rejections.inc({ rule })
   }
 
   const refuse = (reply: FastifyReply, source: CollectorSource, status: 401 | 403, reason: string, error: string) => {
-    metrics.authFailures.inc({ source, reason })
+    telemetry.authFailures.inc({ source, reason })
     if (status === 401 && source === 'api') void reply.header('www-authenticate', 'Bearer realm="dugout"')
     return reply.code(status).send({ error })
   }
@@ -154,7 +155,7 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       rejected.push(outcome.issues)
       letters.push(deadLetter(outcome.raw, outcome.issues, `webhook:${source}`, org, outcome.eventId, outcome.headers))
       const entity = outcome.headers?.[RESYNC_HEADERS.entity]
-      if (entity !== undefined) metrics.resyncs.inc({ source, entity })
+      if (entity !== undefined) telemetry.resyncs.inc({ source, entity })
     }
     if (!(await handOff(request, events, letters))) return unavailable(reply)
     count(source, events.length, rejected)
@@ -183,7 +184,7 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       done(null, body)
     })
     scope.addHook('onResponse', async (request, reply) => {
-      metrics.requestDuration.observe(
+      telemetry.requestDuration.observe(
         {
           route: request.routeOptions.url ?? 'unmatched',
           method: request.method,
@@ -235,7 +236,7 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
             return { index: item.index, ...identified, status: 'accepted' }
           }
           rejected.push(issues)
-          letters.push(deadLetter(item.raw, issues, 'api', org, eventId, { 'dugout-index': String(item.index) }))
+          letters.push(deadLetter(item.raw, issues, 'api', org, eventId, { [DEAD_LETTER_HEADERS.index]: String(item.index) }))
           return { index: item.index, ...identified, status: 'rejected', issues }
         })
         if (!(await handOff(request, events, letters))) return unavailable(reply)
@@ -325,7 +326,7 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       },
     )
   })
-  return metrics
+  return telemetry
 }
 
 /**
@@ -352,7 +353,8 @@ function deadLetter(
     source,
     orgId: org,
     ...(eventId === undefined ? {} : { eventId }),
-    headers: { ...headers, 'dugout-rules': rulesOf(issues).join(',') },
+    rules: rulesOf(issues),
+    headers,
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The collector service: CRM events in over HTTP (the events API, HubSpot and Salesforce
  * webhooks), canonical events out to Kafka. It creates the topics if needed, connects the one
- * event producer, registers its routes on the process's HTTP server and its metrics in the
+ * event producer, registers its routes on the process's HTTP server and its telemetry in the
  * process's registry, and reports ready while the producer is connected.
  */
 import type { Kafka } from 'kafkajs'
@@ -9,7 +9,7 @@ import type { CollectorConfig } from '../../schemas/collector-config.schema.ts'
 import { createEventProducer } from '../kafka/event-producer.ts'
 import { createKafka, dugoutTopics, ensureTopics } from '../kafka/kafka-client.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
-import { createCollectorMetrics } from './collector-metrics.ts'
+import { createCollectorTelemetry } from './collector-telemetry.ts'
 import { COLLECTOR_ROUTES, registerCollectorRoutes, type CollectorSettings } from './collector-routes.ts'
 import { loadCrmMappings } from './crm-mappings.ts'
 
@@ -46,7 +46,7 @@ export function watchProducerConnection(kafka: Kafka): { kafka: Kafka; connected
   return { kafka: watched, connected: () => connected }
 }
 
-export const startCollector: ServiceStarter = async ({ config, logger, http, metrics }) => {
+export const startCollector: ServiceStarter = async ({ config, logger, http, telemetry }) => {
   // The mapping file is read first: a bad file stops the boot before anything connects.
   const settings = await collectorSettings(config)
   const kafka = createKafka(config, logger)
@@ -59,7 +59,7 @@ export const startCollector: ServiceStarter = async ({ config, logger, http, met
       producer,
       clock: () => new Date(),
       settings,
-      metrics: createCollectorMetrics(metrics),
+      telemetry: createCollectorTelemetry(telemetry),
     })
   } catch (error) {
     await producer.disconnect()

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics of the collector, registered in the registry it is given: under
+ * The collector's telemetry (Prometheus), registered in the registry it is given: under
  * `dugout run`, the host's, which serves them at `GET /metrics`.
  */
 import { Counter, Histogram, Registry } from 'prom-client'
@@ -7,7 +7,7 @@ import { Counter, Histogram, Registry } from 'prom-client'
 /** Where events come from, as the `source` label. */
 export type CollectorSource = 'api' | 'hubspot' | 'salesforce'
 
-export interface CollectorMetrics {
+export interface CollectorTelemetry {
   registry: Registry
   /** Events received, by outcome: accepted (produced) or rejected (dead-lettered). */
   events: Counter<'outcome' | 'source'>
@@ -20,7 +20,7 @@ export interface CollectorMetrics {
   requestDuration: Histogram<'route' | 'method' | 'status_code'>
 }
 
-export function createCollectorMetrics(registry: Registry = new Registry()): CollectorMetrics {
+export function createCollectorTelemetry(registry: Registry = new Registry()): CollectorTelemetry {
   const registers = [registry]
   return {
     registry,

@@ -88,6 +88,7 @@ export async function importEvents(input: Readable, options: ImportOptions, deps
       letters.push({
         raw: result.raw,
         reason,
+        rules: [...new Set(result.issues.map((issue) => issue.rule))],
         source: `import:${options.sourceName}:${position}`,
         ...(result.orgId === undefined ? {} : { orgId: result.orgId }),
         ...(result.eventId === undefined ? {} : { eventId: result.eventId }),

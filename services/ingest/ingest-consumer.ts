@@ -7,13 +7,14 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { ValidationLimits } from '../../schemas/event-validation.ts'
+import { DEAD_LETTER_HEADERS } from '../kafka/dead-letter-headers.ts'
 import type { DeadLetter, EventProducer } from '../kafka/event-producer.ts'
 import { undecodableBatch, type UndecodableBatch } from '../kafka/record-batch-guard.ts'
 import type { Logger } from '../runtime/logger.ts'
 import { decodeMessages, deduplicate, eventKey, type Classified, type Deduplicated } from './batch-classifier.ts'
 import { daysTouched } from './event-rows.ts'
 import type { EventStore } from './event-store.ts'
-import type { IngestMetrics } from './ingest-metrics.ts'
+import type { BatchCounts, IngestTelemetry } from './ingest-telemetry.ts'
 import type { MetricsNotifier } from './metrics-notifier.ts'
 
 export interface IngestDeps {
@@ -25,7 +26,7 @@ export interface IngestDeps {
   timeZoneOf: (org: string) => Promise<string>
   limits: () => ValidationLimits
   logger: Logger
-  metrics?: IngestMetrics
+  telemetry?: IngestTelemetry
 }
 
 export interface IngestOptions {
@@ -39,10 +40,7 @@ export interface IngestOptions {
   chunkMessages?: number
 }
 
-export interface BatchOutcome {
-  stored: number
-  duplicates: number
-  deadLetters: number
+export interface BatchOutcome extends BatchCounts {
   orgs: number
   /** A batch that cannot be decoded stopped this partition here; everything before it is stored. */
   undecodable?: UndecodableBatch
@@ -81,7 +79,7 @@ async function untilDone<T>(
   what: string,
   step: () => Promise<T>,
   control: BatchControl,
-  deps: Pick<IngestDeps, 'logger' | 'metrics'>,
+  deps: Pick<IngestDeps, 'logger' | 'telemetry'>,
   maxBackoffMs: number,
 ): Promise<T> {
   let delay = 250
@@ -90,13 +88,13 @@ async function untilDone<T>(
       const result = await step()
       if (attempt > 1) {
         deps.logger.info({ step: what, attempts: attempt }, 'ingest resumed')
-        deps.metrics?.paused.set(0)
+        deps.telemetry?.paused.set(0)
       }
       return result
     } catch (error) {
       if (lostMembership(error)) throw new BatchAbandoned(`${what}: ${(error as Error).message}`)
-      deps.metrics?.paused.set(1)
-      deps.metrics?.stepFailures.inc({ step: what })
+      deps.telemetry?.paused.set(1)
+      deps.telemetry?.stepFailures.inc({ step: what })
       deps.logger.warn(
         { step: what, attempt, retryInMs: delay, err: error },
         'ingest step failed; pausing and retrying',
@@ -234,7 +232,7 @@ async function writeChunk(
       token,
     ),
   )
-  deps.metrics?.insertSeconds.observe((performance.now() - stepStarted) / 1000)
+  deps.telemetry?.insertSeconds.observe((performance.now() - stepStarted) / 1000)
   stepDone('insert')
   deps.logger.debug({ partition: batch.partition, lastOffset, stored: fresh.length }, 'batch stored, not yet committed')
 
@@ -245,11 +243,11 @@ async function writeChunk(
     source: 'ingest',
     ...(d.orgId === undefined ? {} : { orgId: d.orgId }),
     ...(d.eventId === undefined ? {} : { eventId: d.eventId }),
+    rules: [d.rule],
     headers: {
-      'dugout-rule': d.rule,
-      'dugout-origin-topic': batch.topic,
-      'dugout-origin-partition': String(batch.partition),
-      'dugout-origin-offset': d.offset,
+      [DEAD_LETTER_HEADERS.originTopic]: batch.topic,
+      [DEAD_LETTER_HEADERS.originPartition]: String(batch.partition),
+      [DEAD_LETTER_HEADERS.originOffset]: d.offset,
     },
   }))
   await retry('dead-letter', () => deps.deadLetters.sendDeadLetters(letters))
@@ -288,14 +286,14 @@ async function writeChunk(
     },
     'chunk committed',
   )
-  deps.metrics?.recordBatch(
+  deps.telemetry?.recordBatch(
     batch.partition,
     messages.length,
     outcome,
     Number(batch.offsetLag()),
     (performance.now() - chunk.started) / 1000,
   )
-  for (const letter of letters) deps.metrics?.deadLetters.inc({ rule: letter.headers?.['dugout-rule'] ?? 'invalid' })
+  for (const letter of letters) deps.telemetry?.deadLetters.inc({ rule: letter.rules[0] ?? 'invalid' })
   return outcome
 }
 
@@ -392,7 +390,7 @@ export async function startIngestConsumer(
           const { topic, partition } = payload.batch
           const entry = { topic, partition, ...outcome.undecodable, since: new Date().toISOString() }
           stuck.set(partition, entry)
-          deps.metrics?.partitionStuck(topic, partition, outcome.undecodable.firstOffset)
+          deps.telemetry?.partitionStuck(topic, partition, outcome.undecodable.firstOffset)
           deps.logger.error(
             entry,
             `ingest: partition ${partition} of ${topic} is paused at offset ${entry.firstOffset}: ` +
@@ -408,7 +406,7 @@ export async function startIngestConsumer(
     const entry = stuck.get(partition)
     if (!entry) return
     stuck.delete(partition)
-    deps.metrics?.partitionUnstuck(entry.topic, partition)
+    deps.telemetry?.partitionUnstuck(entry.topic, partition)
   }
 
   await launch()
@@ -435,7 +433,7 @@ export async function startIngestConsumer(
       { err: error, crashes: crashesInARow, restartInMs: delay },
       `ingest consumer crashed (${cause}); restarting in ${delay} ms`,
     )
-    deps.metrics?.consumerRestarts.inc()
+    deps.telemetry?.consumerRestarts.inc()
     restartTimer = setTimeout(() => {
       restartTimer = undefined
       if (stopping) return

@@ -7,13 +7,13 @@ import { getOrgSettings } from '../projections/org-settings.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
 import { createClickHouseEventStore } from './event-store.ts'
 import { startIngestConsumer } from './ingest-consumer.ts'
-import { createIngestMetrics } from './ingest-metrics.ts'
+import { createIngestTelemetry } from './ingest-telemetry.ts'
 import { createTemporalNotifier } from './metrics-notifier.ts'
 
 /** How long an org's time zone is trusted before it is read again. */
 const TIME_ZONE_TTL_MS = 60_000
 
-export const startIngest: ServiceStarter = async ({ config, openClickHouse, logger, metrics, http }) => {
+export const startIngest: ServiceStarter = async ({ config, openClickHouse, logger, telemetry, http }) => {
   const log = logger.child({ service: 'ingest' })
   // Inserts of their own: a report or a recomputation never waits behind them, nor they behind it.
   const clickhouse = openClickHouse()
@@ -38,7 +38,7 @@ export const startIngest: ServiceStarter = async ({ config, openClickHouse, logg
       },
       limits: () => defaultLimits(new Date()),
       logger: log,
-      metrics: createIngestMetrics(metrics),
+      telemetry: createIngestTelemetry(telemetry),
     },
     {
       topic: config.KAFKA_EVENTS_TOPIC,

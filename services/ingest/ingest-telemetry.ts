@@ -1,8 +1,14 @@
-/** Prometheus metrics of ingest: lag per partition, batch sizes, insert latency, dead letters. */
+/** Ingest's telemetry (Prometheus): lag per partition, batch sizes, insert latency, dead letters. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { BatchOutcome } from './ingest-consumer.ts'
 
-export interface IngestMetrics {
+/** What one batch did to its events (the consumer's outcome of a batch carries these). */
+export interface BatchCounts {
+  stored: number
+  duplicates: number
+  deadLetters: number
+}
+
+export interface IngestTelemetry {
   paused: Gauge
   stepFailures: Counter<'step'>
   deadLetters: Counter<'rule'>
@@ -10,10 +16,10 @@ export interface IngestMetrics {
   consumerRestarts: Counter
   partitionStuck(topic: string, partition: number, offset: string): void
   partitionUnstuck(topic: string, partition: number): void
-  recordBatch(partition: number, size: number, outcome: BatchOutcome, lag: number, seconds: number): void
+  recordBatch(partition: number, size: number, outcome: BatchCounts, lag: number, seconds: number): void
 }
 
-export function createIngestMetrics(registry: Registry): IngestMetrics {
+export function createIngestTelemetry(registry: Registry): IngestTelemetry {
   const registers = [registry]
   const events = new Counter({
     name: 'dugout_ingest_events_total',

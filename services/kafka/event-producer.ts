@@ -5,6 +5,7 @@
  */
 import { Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs'
 import type { KafkaConfig } from '../../schemas/config.schema.ts'
+import { DEAD_LETTER_HEADERS, ruleHeaders } from './dead-letter-headers.ts'
 import { COMPRESSION_TYPES } from './kafka-codecs.ts'
 
 /** A valid event ready to send: its org (the key) and its JSON text as received. */
@@ -17,11 +18,13 @@ export interface OutgoingEvent {
 export interface DeadLetter {
   raw: string | Buffer
   reason: string
+  /** The rules it broke, as in the reason (the first is the `dugout-rule` header). */
+  rules: readonly string[]
   /** e.g. `import:events.ndjson:12`, `api`, `webhook:hubspot`, `ingest`. */
   source: string
   orgId?: string
   eventId?: string
-  /** Extra provenance, e.g. the topic, partition and offset ingest read it from. */
+  /** Extra provenance (names from DEAD_LETTER_HEADERS), e.g. where ingest read it. */
   headers?: Record<string, string>
 }
 
@@ -31,22 +34,15 @@ export interface EventProducer {
   disconnect(): Promise<void>
 }
 
-export const DLQ_HEADERS = {
-  reason: 'dugout-reason',
-  source: 'dugout-source',
-  rejectedAt: 'dugout-rejected-at',
-  org: 'dugout-org-id',
-  event: 'dugout-event-id',
-} as const
-
 /** The dead-letter message: original bytes, provenance in headers (pure, unit-tested). */
 export function deadLetterMessage(letter: DeadLetter, now: Date): Message {
   const headers: IHeaders = {
-    [DLQ_HEADERS.reason]: letter.reason,
-    [DLQ_HEADERS.source]: letter.source,
-    [DLQ_HEADERS.rejectedAt]: now.toISOString(),
-    ...(letter.orgId === undefined ? {} : { [DLQ_HEADERS.org]: letter.orgId }),
-    ...(letter.eventId === undefined ? {} : { [DLQ_HEADERS.event]: letter.eventId }),
+    [DEAD_LETTER_HEADERS.reason]: letter.reason,
+    ...ruleHeaders(letter.rules),
+    [DEAD_LETTER_HEADERS.source]: letter.source,
+    [DEAD_LETTER_HEADERS.rejectedAt]: now.toISOString(),
+    ...(letter.orgId === undefined ? {} : { [DEAD_LETTER_HEADERS.org]: letter.orgId }),
+    ...(letter.eventId === undefined ? {} : { [DEAD_LETTER_HEADERS.event]: letter.eventId }),
     ...letter.headers,
   }
   return { key: letter.orgId ?? null, value: letter.raw, headers }

@@ -26,8 +26,8 @@ export interface HostDeps {
    */
   openClickHouse(): ClickHouse
   http: HttpServer
-  /** The process's Prometheus registry, served at GET /metrics. */
-  metrics: Registry
+  /** The process's Prometheus registry (operational telemetry), served at GET /metrics. */
+  telemetry: Registry
 }
 
 /** Whether a hosted service still does its work; one that stopped for good says why. */
@@ -94,7 +94,7 @@ export async function startHost(
     for (const handle of opened) await handle.close()
     await clickhouse.close()
   }
-  const deps: HostDeps = { config, logger, clickhouse, openClickHouse, http, metrics }
+  const deps: HostDeps = { config, logger, clickhouse, openClickHouse, http, telemetry: metrics }
   const running: Service[] = []
   // A service that stopped for good fails /healthz, so that a supervisor restarts the process.
   const healthOf = (service: Service): ServiceHealth => service.health?.() ?? { running: true }

@@ -9,7 +9,8 @@ import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { apiKeyEntry } from '../../services/collector/api-keys.ts'
 import { registerCollectorRoutes } from '../../services/collector/collector-routes.ts'
 import { NO_MAPPINGS } from '../../services/collector/crm-mappings.ts'
-import { createEventProducer, DLQ_HEADERS, type EventProducer } from '../../services/kafka/event-producer.ts'
+import { DEAD_LETTER_HEADERS as DLQ_HEADERS } from '../../services/kafka/dead-letter-headers.ts'
+import { createEventProducer, type EventProducer } from '../../services/kafka/event-producer.ts'
 import { createKafka, dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
 import { config, uniqueName } from '../support/env.ts'
 
@@ -134,7 +135,8 @@ describe('collector over HTTP into Kafka', () => {
         [DLQ_HEADERS.source]: 'api',
         [DLQ_HEADERS.org]: 'acme',
         [DLQ_HEADERS.event]: 'e-2',
-        'dugout-rules': 'enum',
+        [DLQ_HEADERS.rule]: 'enum',
+        [DLQ_HEADERS.rules]: 'enum',
         'dugout-index': '1',
       },
     })
@@ -147,7 +149,8 @@ describe('collector over HTTP into Kafka', () => {
       headers: {
         [DLQ_HEADERS.reason]: 'org_id: must be "acme", the org of the URL, got "globex" (org_mismatch)',
         [DLQ_HEADERS.org]: 'acme',
-        'dugout-rules': 'org_mismatch',
+        [DLQ_HEADERS.rule]: 'org_mismatch',
+        [DLQ_HEADERS.rules]: 'org_mismatch',
       },
     })
     for (const letter of dead) expect(Date.parse(letter.headers[DLQ_HEADERS.rejectedAt]!)).not.toBeNaN()

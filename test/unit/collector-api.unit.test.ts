@@ -3,7 +3,7 @@
 import Fastify from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { registerCollectorRoutes } from '../../services/collector/collector-routes.ts'
-import { DLQ_HEADERS } from '../../services/kafka/event-producer.ts'
+import { DEAD_LETTER_HEADERS } from '../../services/kafka/dead-letter-headers.ts'
 import { collectorApp, KEYS, type Harness } from '../fixtures/webhooks/collector-harness.ts'
 
 const URL = '/v1/orgs/acme/events'
@@ -128,14 +128,16 @@ describe('POST /v1/orgs/:org/events', () => {
         source: 'api',
         orgId: 'acme',
         eventId: 'e-2',
-        headers: { 'dugout-index': '1', 'dugout-rules': 'enum' },
+        rules: ['enum'],
+        headers: { 'dugout-index': '1' },
       },
       {
         raw: '{"event_id": "e-4", ',
         reason: expect.stringContaining('(invalid_json)'),
         source: 'api',
         orgId: 'acme',
-        headers: { 'dugout-index': '2', 'dugout-rules': 'invalid_json' },
+        rules: ['invalid_json'],
+        headers: { 'dugout-index': '2' },
       },
       {
         raw: JSON.stringify(otherOrg),
@@ -144,10 +146,11 @@ describe('POST /v1/orgs/:org/events', () => {
         // Filed under the authenticated org, never under the org the event claims.
         orgId: 'acme',
         eventId: 'e-3',
-        headers: { 'dugout-index': '3', 'dugout-rules': 'org_mismatch' },
+        rules: ['org_mismatch'],
+        headers: { 'dugout-index': '3' },
       },
     ])
-    expect(Object.values(DLQ_HEADERS)).toContain('dugout-reason')
+    expect(Object.values(DEAD_LETTER_HEADERS)).toContain('dugout-reason')
   })
 
   it('answers 400 with the same body when nothing is accepted, and still dead-letters', async () => {

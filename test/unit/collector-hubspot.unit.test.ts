@@ -216,7 +216,8 @@ describe('POST /v1/webhooks/hubspot/:org', () => {
         source: 'webhook:hubspot',
         orgId: 'acme',
         eventId: 'hubspot:147546efe28fbede7925f0706b68e9b30403cb57',
-        headers: { 'dugout-rules': 'org_mismatch' },
+        rules: ['org_mismatch'],
+        headers: {},
       },
     ])
   })

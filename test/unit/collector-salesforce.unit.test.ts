@@ -219,11 +219,11 @@ describe('POST /v1/webhooks/salesforce/:org', () => {
           'ChangeEventHeader.changeType: Salesforce sent GAP_UPDATE for Opportunity 0065g00000Kx1AbAAJ, 0065g00000Kx1AcAAJ: the change itself is lost; read these records again (resync_required)',
         source: 'webhook:salesforce',
         orgId: 'acme',
+        rules: ['resync_required'],
         headers: {
           'dugout-resync-entity': 'Opportunity',
           'dugout-resync-record-ids': '0065g00000Kx1AbAAJ,0065g00000Kx1AcAAJ',
           'dugout-resync-change-type': 'GAP_UPDATE',
-          'dugout-rules': 'resync_required',
         },
       },
       {
@@ -231,11 +231,11 @@ describe('POST /v1/webhooks/salesforce/:org', () => {
         reason: expect.stringContaining('GAP_OVERFLOW for Task records of the transaction'),
         source: 'webhook:salesforce',
         orgId: 'acme',
+        rules: ['resync_required'],
         headers: {
           'dugout-resync-entity': 'Task',
           'dugout-resync-record-ids': '',
           'dugout-resync-change-type': 'GAP_OVERFLOW',
-          'dugout-rules': 'resync_required',
         },
       },
     ])
