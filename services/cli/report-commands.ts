@@ -6,6 +6,8 @@ import { parseParams, RebuildParams, ReportParams, type ParamsResult } from '../
 import { ParamsError } from '../errors.ts'
 import { REPORT_NAMES, type ReportName } from '../reports/report-queries.ts'
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../reports/report-format.ts'
+import { lastRange, parseLast, todayIn } from '../reports/report-range.ts'
+import type { ReportRow } from '../reports/report-queries.ts'
 import { startRebuild, workerPolls } from '../worker/workflow-client.ts'
 import type { rebuildWorkflow } from '../../workflows/rebuild-workflow.ts'
 import { waitForRebuild } from './rebuild-wait.ts'
@@ -23,23 +25,94 @@ function checked<T>(command: string, result: ParamsResult<T>): T {
   return result.value
 }
 
+export interface ReportCommandOptions {
+  org: string
+  from?: string
+  to?: string
+  last?: string
+  manager?: string
+  format: ReportFormat
+  wide?: boolean
+  names?: boolean
+}
+
+/**
+ * The range a report covers: `--from`/`--to`, or `--last 4w|30d`, or by default the last whole
+ * week; relative ranges end before today in the org's time zone (report-range.ts).
+ */
+export async function reportRange(
+  options: Pick<ReportCommandOptions, 'from' | 'to' | 'last'>,
+  timezone: () => Promise<string>,
+  now: Date,
+): Promise<{ from: string; to: string }> {
+  if (options.last !== undefined) {
+    if (options.from !== undefined || options.to !== undefined) {
+      throw new ParamsError(
+        [
+          {
+            parameter: '--last',
+            rule: 'not with --from/--to',
+            message: '--last: give either --last or --from and --to',
+          },
+        ],
+        'report: ',
+      )
+    }
+    const span = parseLast(options.last)
+    if (!span) {
+      const rule = 'must be a number of whole weeks or days, e.g. 4w or 30d'
+      throw new ParamsError(
+        [{ parameter: '--last', rule, message: `--last: ${rule} (got ${JSON.stringify(options.last)})` }],
+        'report: ',
+      )
+    }
+    return lastRange(span, todayIn(await timezone(), now))
+  }
+  if (options.from === undefined && options.to === undefined)
+    return lastRange({ unit: 'w', count: 1 }, todayIn(await timezone(), now))
+  if (options.from === undefined || options.to === undefined) {
+    const missing = options.from === undefined ? '--from' : '--to'
+    throw new ParamsError(
+      [
+        {
+          parameter: missing,
+          rule: 'is required with the other',
+          message: `${missing}: is required when --${missing === '--from' ? 'to' : 'from'} is given`,
+        },
+      ],
+      'report: ',
+    )
+  }
+  return { from: options.from, to: options.to }
+}
+
+/** The rows of one manager: their own row, or their reps' rows in rep-volume. */
+export function rowsOfManager(rows: readonly ReportRow[], manager: string): ReportRow[] {
+  return rows.filter((row) => row.manager_id === manager)
+}
+
 export function reportCommand(config: () => DugoutConfig): Command {
   return new Command('report')
-    .description('Print a report of METRICS.md for an org over an inclusive range of days (org time zone).')
+    .description('Print a report of docs/metrics.md for an org over an inclusive range of days (org time zone).')
     .addArgument(new Argument('<name>', 'the report').choices(REPORT_NAMES))
     .requiredOption('--org <org>', 'the org id')
-    .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
-    .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
+    .option('--from <date>', 'first day, YYYY-MM-DD (with --to)')
+    .option('--to <date>', 'last day, YYYY-MM-DD, inclusive (with --from)')
+    .option('--last <span>', 'the last whole weeks or days before today, e.g. 4w or 30d (default: last week)')
+    .option('--manager <id>', "one manager's row (in rep-volume: their reps)")
     .addOption(new Option('--format <format>', 'output format').choices(REPORT_FORMATS).default('table'))
-    .action(async (name: ReportName, options: { org: string; from: string; to: string; format: ReportFormat }) => {
-      const params = checked(
-        'report',
-        parseParams(ReportParams, { org: options.org, from: options.from, to: options.to }, flag),
-      )
+    .option('--wide', 'every column in the table (default: the key columns, to fit 100 columns)')
+    .option('--names', 'JSON: add manager_name / rep_name beside the ids (table and CSV always show names)')
+    .action(async (name: ReportName, options: ReportCommandOptions) => {
       const data = await openDugoutData(config())
       try {
-        const rows = await data.report(name, params)
-        process.stdout.write(formatReport(name, rows, options.format))
+        const range = await reportRange(options, async () => (await data.orgSettings(options.org)).timezone, new Date())
+        const params = checked('report', parseParams(ReportParams, { org: options.org, ...range }, flag))
+        const names = options.format !== 'json' || options.names === true
+        let rows = await data.report(name, params, { names })
+        if (options.manager !== undefined) rows = rowsOfManager(rows, options.manager)
+        if (options.format === 'table') say(`${name} of ${params.org}, ${params.from} to ${params.to}`)
+        process.stdout.write(formatReport(name, rows, options.format, { wide: options.wide === true }))
       } finally {
         await data.close()
       }

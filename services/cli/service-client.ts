@@ -7,11 +7,18 @@ import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { migrate } from '../clickhouse/migrations.ts'
 import { getOrgSettings, setOrgSettings, type OrgSettings } from '../projections/org-settings.ts'
+import { displayNames, withNames } from '../reports/display-names.ts'
 import { runReport, type ReportName, type ReportParams, type ReportRow } from '../reports/report-queries.ts'
+
+/** How a report is asked for beyond its parameters. */
+export interface ReportOptions {
+  /** Add `manager_name` / `rep_name` beside the ids (display names as of the end of the range). */
+  names?: boolean
+}
 
 export interface DugoutData {
   via: 'http' | 'clickhouse'
-  report(name: ReportName, params: ReportParams): Promise<ReportRow[]>
+  report(name: ReportName, params: ReportParams, options?: ReportOptions): Promise<ReportRow[]>
   orgSettings(org: string): Promise<OrgSettings>
   setOrgSettings(org: string, changes: Partial<OrgSettings>): Promise<OrgSettings>
   close(): Promise<void>
@@ -45,9 +52,13 @@ function overHttp(config: DugoutConfig): DugoutData {
   const base = httpBase(config)
   return {
     via: 'http',
-    report: (name, p) =>
+    report: (name, p, options = {}) =>
       request(
-        `${base}/v1/orgs/${encodeURIComponent(p.org)}/reports/${name}?${new URLSearchParams({ from: p.from, to: p.to })}`,
+        `${base}/v1/orgs/${encodeURIComponent(p.org)}/reports/${name}?${new URLSearchParams({
+          from: p.from,
+          to: p.to,
+          ...(options.names ? { names: 'true' } : {}),
+        })}`,
       ),
     orgSettings: (org) => request(`${base}/v1/orgs/${encodeURIComponent(org)}/settings`),
     setOrgSettings: (org, changes) =>
@@ -63,7 +74,12 @@ function overHttp(config: DugoutConfig): DugoutData {
 function direct(ch: ClickHouse): DugoutData {
   return {
     via: 'clickhouse',
-    report: (name, p) => runReport(ch, name, p),
+    report: async (name, p, options = {}) => {
+      const rows = await runReport(ch, name, p)
+      if (!options.names) return rows
+      const { timezone } = await getOrgSettings(ch, p.org)
+      return withNames(rows, await displayNames(ch, { org: p.org, to: p.to, tz: timezone }))
+    },
     orgSettings: (org) => getOrgSettings(ch, org),
     setOrgSettings: (org, changes) => setOrgSettings(ch, org, changes),
     close: () => ch.close(),

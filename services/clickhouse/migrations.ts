@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { PROJECT_ROOT } from '../../schemas/config.schema.ts'
 import type { ClickHouse } from './clickhouse-client.ts'
+import { inlineQueryParams } from './inline-params.ts'
 
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'infra/clickhouse/migrations')
 
@@ -80,7 +81,9 @@ export async function migrate(ch: ClickHouse, migrations = readMigrations()): Pr
     }
     for (const statement of migration.statements) {
       try {
-        await ch.client.command({ query: statement, query_params: params })
+        // The database name goes into the text itself: a server would take a placeholder left in
+        // a view's body for a parameter of that view (a parameterized view), not substitute it.
+        await ch.client.command({ query: inlineQueryParams(statement, params) })
       } catch (error) {
         throw new MigrationError(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error })
       }
