@@ -4,8 +4,16 @@
  * numerator and denominator, `null` for a zero denominator).
  */
 
-/** The reports of docs/metrics.md. */
-export const REPORT_NAMES = ['manager-autonomy', 'manager-direction', 'manager-care', 'rep-volume'] as const
+/** The four reports of docs/metrics.md that the SQL computes; the others are composed from them. */
+export const BASE_REPORT_NAMES = ['manager-autonomy', 'manager-direction', 'manager-care', 'rep-volume'] as const
+/** One of `BASE_REPORT_NAMES`. */
+export type BaseReportName = (typeof BASE_REPORT_NAMES)[number]
+
+/**
+ * The reports of docs/metrics.md with fixed columns, for the CLI and the HTTP API (`trend` has
+ * parameters of its own: `services/reports/summary-reports.ts`).
+ */
+export const REPORT_NAMES = [...BASE_REPORT_NAMES, 'team-summary'] as const
 /** One of `REPORT_NAMES`. */
 export type ReportName = (typeof REPORT_NAMES)[number]
 
@@ -73,6 +81,26 @@ export const REPORT_COLUMNS: Record<ReportName, readonly string[]> = {
     'deals_worked',
     'multithreaded_deals',
     'multithreaded_share',
+  ],
+  'team-summary': [
+    'manager_id',
+    'team_size',
+    'intervention_rate',
+    'rep_led_win_share',
+    'quota_coverage',
+    'goal_coverage',
+    'reply_within_24h_share',
+    'median_reply_minutes',
+    'unanswered',
+    'one_on_one_coverage',
+    'recognitions',
+    'team_opportunities_created',
+    'team_opportunities_qualified',
+    'team_wins',
+    'team_losses',
+    'team_win_rate',
+    'team_activities',
+    'team_multithreaded_share',
   ],
 }
 
@@ -193,13 +221,59 @@ export function pickColumns(name: ReportName, metrics: ReportRow): ReportRow {
 }
 
 /** Builds the rows of a manager report from the SQL's parts (already sorted by id). */
-export function buildManagerReport(name: Exclude<ReportName, 'rep-volume'>, parts: ManagerParts[]): ReportRow[] {
+export function buildManagerReport(name: Exclude<BaseReportName, 'rep-volume'>, parts: ManagerParts[]): ReportRow[] {
   return parts.map((p) => pickColumns(name, managerMetrics(p)))
 }
 
 /** Builds the rows of the rep report from the SQL's parts (already sorted by id). */
 export function buildRepReport(parts: RepParts[]): ReportRow[] {
   return parts.map((p) => pickColumns('rep-volume', repMetrics(p)))
+}
+
+/** The rows of the base reports over one range, the inputs of `buildTeamSummary`. */
+export type BaseReports = Record<BaseReportName, readonly ReportRow[]>
+
+/**
+ * `team-summary` (docs/metrics.md "Reports") from the base reports over the same range: one row
+ * per manager (the rows of the manager reports, sorted by id), its manager columns copied from
+ * them, and the `team_*` columns summed over the `rep-volume` rows whose `manager_id` is that
+ * manager: every rep at the end of the range, active or not (`team_size` counts the active ones).
+ * Its `team_wins` is Σ `wins` of those reps, not manager-autonomy's `team_wins`, which counts the
+ * wins of team deal events (a rep who moved teams in the range differs).
+ */
+export function buildTeamSummary(reports: BaseReports): ReportRow[] {
+  const byManager = (name: Exclude<BaseReportName, 'rep-volume'>) =>
+    new Map(reports[name].map((row) => [row['manager_id'], row]))
+  const direction = byManager('manager-direction')
+  const care = byManager('manager-care')
+  const teams = new Map<unknown, ReportRow[]>()
+  for (const rep of reports['rep-volume']) {
+    if (rep['manager_id'] === null) continue
+    teams.set(rep['manager_id'], [...(teams.get(rep['manager_id']) ?? []), rep])
+  }
+  return reports['manager-autonomy'].map((autonomy) => {
+    const id = autonomy['manager_id']
+    const d = direction.get(id)
+    const c = care.get(id)
+    // The three manager reports come from one query shape over the same org chart.
+    if (d === undefined || c === undefined) throw new Error(`team-summary: manager ${String(id)} lacks a report row`)
+    const team = teams.get(id) ?? []
+    const sum = (column: string) => team.reduce((total, rep) => total + num(rep[column] as number), 0)
+    const wins = sum('wins')
+    const losses = sum('losses')
+    return pickColumns('team-summary', {
+      ...autonomy,
+      ...d,
+      ...c,
+      team_opportunities_created: sum('opportunities_created'),
+      team_opportunities_qualified: sum('opportunities_qualified'),
+      team_wins: wins,
+      team_losses: losses,
+      team_win_rate: ratio(wins, wins + losses),
+      team_activities: sum('activities'),
+      team_multithreaded_share: ratio(sum('multithreaded_deals'), sum('deals_worked')),
+    })
+  })
 }
 
 // ClickHouse returns numbers as JSON numbers (output_format_json_quote_64bit_integers = 0), but a

@@ -18,9 +18,13 @@ import { daysBetween, instantBounds } from '../projections/days.ts'
 import { factCtes, METRICS_DEFINITION_VERSION } from '../projections/metric-facts.ts'
 import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import {
+  BASE_REPORT_NAMES,
   buildManagerReport,
   buildRepReport,
+  buildTeamSummary,
   REPORT_NAMES,
+  type BaseReportName,
+  type BaseReports,
   type ManagerParts,
   type RepParts,
   type ReportName,
@@ -253,6 +257,7 @@ const REP_REPORT_FROM_PROJECTION = sql`
  * yet projected (no `recomputeDays` under the org's current timezone) count as empty.
  */
 export async function runReport(ch: ClickHouse, name: ReportName, params: ReportParams): Promise<ReportRow[]> {
+  if (name === 'team-summary') return composeTeamSummary((base) => runReport(ch, base, params))
   return run(
     ch,
     name,
@@ -268,7 +273,16 @@ export async function runReportFromEvents(
   name: ReportName,
   params: ReportParams,
 ): Promise<ReportRow[]> {
+  if (name === 'team-summary') return composeTeamSummary((base) => runReportFromEvents(ch, base, params))
   return run(ch, name, params, name === 'rep-volume' ? REP_REPORT_FROM_EVENTS : MANAGER_REPORT_FROM_EVENTS, false)
+}
+
+// team-summary is the base reports of its range joined (docs/metrics.md "Reports"), so it cannot
+// disagree with them. Each is its own query: rows written between two of them may show in one only.
+async function composeTeamSummary(report: (name: BaseReportName) => Promise<ReportRow[]>): Promise<ReportRow[]> {
+  const reports: Partial<Record<BaseReportName, ReportRow[]>> = {}
+  for (const name of BASE_REPORT_NAMES) reports[name] = await report(name)
+  return buildTeamSummary(reports as BaseReports)
 }
 
 /**
@@ -288,7 +302,7 @@ export function validateReportParams(name: string, params: ReportParams): assert
 
 async function run(
   ch: ClickHouse,
-  name: ReportName,
+  name: BaseReportName,
   params: ReportParams,
   query: SqlFragment,
   projected: boolean,

@@ -145,6 +145,10 @@ describe('docs/metrics.md "Reports"', () => {
     ])
   })
 
+  it('lists the reports the code has, and trend (parameters of its own: summary-reports.ts)', () => {
+    expect(reports[0]?.rows.map((r) => r[0])).toEqual([...REPORT_NAMES, 'trend'].map((name) => `\`${name}\``))
+  })
+
   it.each(REPORT_NAMES)('lists the columns of %s in the order the code returns them', (name) => {
     const row = reports[0]?.rows.find((r) => r[0] === `\`${name}\``)
     expect(row, `a row for ${name}`).toBeDefined()

@@ -59,7 +59,13 @@ const rep: RepParts = {
 
 describe('report columns', () => {
   it('lists docs/metrics.md columns, ids first', () => {
-    expect(REPORT_NAMES.map((n) => REPORT_COLUMNS[n][0])).toEqual(['manager_id', 'manager_id', 'manager_id', 'rep_id'])
+    expect(REPORT_NAMES.map((n) => REPORT_COLUMNS[n][0])).toEqual([
+      'manager_id',
+      'manager_id',
+      'manager_id',
+      'rep_id',
+      'manager_id',
+    ])
     expect(REPORT_COLUMNS['rep-volume'][1]).toBe('manager_id')
     expect(REPORT_COLUMNS['manager-care']).toHaveLength(12)
     for (const name of REPORT_NAMES) expect(new Set(REPORT_COLUMNS[name]).size).toBe(REPORT_COLUMNS[name].length)
