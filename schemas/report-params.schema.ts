@@ -7,7 +7,7 @@
  * they become a 400, a CLI error naming `--from`, or an error class of its own.
  */
 import { z } from 'zod'
-import { OrgId } from './events.schema.ts'
+import { Id, OrgId } from './events.schema.ts'
 
 export { OrgId }
 
@@ -166,4 +166,168 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
     current = (current as Record<PropertyKey, unknown>)[key]
   }
   return current
+}
+
+// ---------------------------------------------------------------------------------------------
+// trend (docs/metrics.md "Reports"): one metric of one manager or rep, week by week.
+
+/**
+ * The metrics a trend follows for a manager: every metric column of the three manager reports,
+ * then the `team_*` columns that only team-summary has. `team_wins` is manager-autonomy's (wins
+ * of team deal events), not team-summary's Σ of the reps' wins. Kept equal to the report columns
+ * by test/unit/summary-reports.unit.test.ts.
+ */
+export const TREND_MANAGER_METRICS = [
+  'deals_active',
+  'deals_intervened',
+  'intervention_rate',
+  'takeovers',
+  'team_wins',
+  'rep_closed_wins',
+  'rep_led_win_share',
+  'team_size',
+  'reps_with_quota',
+  'quota_coverage',
+  'goals_set',
+  'reps_with_goals',
+  'goal_coverage',
+  'rep_messages',
+  'replied_within_24h',
+  'reply_within_24h_share',
+  'unanswered',
+  'median_reply_minutes',
+  'p90_reply_minutes',
+  'one_on_ones',
+  'reps_with_one_on_one',
+  'one_on_one_coverage',
+  'lunches',
+  'recognitions',
+  'team_opportunities_created',
+  'team_opportunities_qualified',
+  'team_losses',
+  'team_win_rate',
+  'team_activities',
+  'team_multithreaded_share',
+] as const
+
+/** The metrics a trend follows for a rep: every metric column of rep-volume (not its ids). */
+export const TREND_REP_METRICS = [
+  'opportunities_created',
+  'pipeline_created_amount',
+  'opportunities_qualified',
+  'wins',
+  'losses',
+  'win_rate',
+  'won_amount',
+  'activities',
+  'calls',
+  'emails',
+  'meetings',
+  'accounts_engaged',
+  'contacts_engaged',
+  'contacts_per_account',
+  'deals_worked',
+  'multithreaded_deals',
+  'multithreaded_share',
+] as const
+
+/** Every metric a trend can follow. */
+export const TREND_METRICS = [...TREND_MANAGER_METRICS, ...TREND_REP_METRICS] as const
+export const TrendMetric = z.enum(TREND_METRICS, { error: `must be one of ${TREND_METRICS.join(', ')}` })
+export type TrendMetric = z.infer<typeof TrendMetric>
+
+/** Most weeks a trend covers (two years): each week is a report of its own. */
+export const MAX_TREND_WEEKS = 104
+
+/** The first Monday and the last Sunday that ClickHouse's `Date` holds: a trend's weeks lie between. */
+export const FIRST_TREND_DAY = '1970-01-05'
+export const LAST_TREND_DAY = '2149-06-01'
+
+const WEEKS_RULE = `must be a whole number of weeks from 1 to ${MAX_TREND_WEEKS}`
+const Weeks = z.coerce
+  .number({ error: WEEKS_RULE })
+  .int({ error: WEEKS_RULE })
+  .min(1, { error: WEEKS_RULE })
+  .max(MAX_TREND_WEEKS, { error: WEEKS_RULE })
+
+/**
+ * A trend's parameters: an org, a metric of `TREND_METRICS`, exactly one of `manager` (for a
+ * manager metric) and `rep` (for a rep metric), and either `from`/`to` (widened to whole ISO weeks)
+ * or `weeks`, the last N full weeks before today in the org's timezone. Strict: a misspelt
+ * `manger` must not silently pick nobody.
+ */
+export const TrendParams = z
+  .strictObject({
+    org: OrgId,
+    metric: TrendMetric,
+    manager: Id.optional(),
+    rep: Id.optional(),
+    from: Day.optional(),
+    to: Day.optional(),
+    weeks: Weeks.optional(),
+  })
+  .check(onePerson, oneRange, fromNotAfterTo, trendWeeksBounded)
+export type TrendParams = z.infer<typeof TrendParams>
+
+type TrendInput = z.core.ParsePayload<{
+  metric?: string | undefined
+  manager?: string | undefined
+  rep?: string | undefined
+  from?: string | undefined
+  to?: string | undefined
+  weeks?: number | undefined
+}>
+
+function trendIssue(ctx: TrendInput, path: string, message: string, got?: string): void {
+  ctx.issues.push({ code: 'custom', input: ctx.value, path: [path], message, ...(got ? { params: { got } } : {}) })
+}
+
+const isManagerMetric = (metric: unknown) => (TREND_MANAGER_METRICS as readonly unknown[]).includes(metric)
+const isRepMetric = (metric: unknown) => (TREND_REP_METRICS as readonly unknown[]).includes(metric)
+
+// Exactly one person, of the kind the metric is about (zod runs these checks once every field,
+// the metric included, is valid).
+function onePerson(ctx: TrendInput): void {
+  const { metric, manager, rep } = ctx.value
+  if (manager !== undefined && rep !== undefined) {
+    trendIssue(ctx, 'rep', 'must not be given with manager: a trend follows one manager or one rep')
+  } else if (manager === undefined && rep === undefined) {
+    if (isRepMetric(metric)) trendIssue(ctx, 'rep', `is required for the rep metric ${String(metric)}`)
+    else trendIssue(ctx, 'manager', `is required for the manager metric ${String(metric)}`)
+  } else if (manager !== undefined && isRepMetric(metric)) {
+    trendIssue(ctx, 'metric', 'must be a manager metric when manager is given', `"${String(metric)}" (a rep metric)`)
+  } else if (rep !== undefined && isManagerMetric(metric)) {
+    trendIssue(ctx, 'metric', 'must be a rep metric when rep is given', `"${String(metric)}" (a manager metric)`)
+  }
+}
+
+function oneRange(ctx: TrendInput): void {
+  const { from, to, weeks } = ctx.value
+  if (weeks !== undefined) {
+    if (from !== undefined || to !== undefined) trendIssue(ctx, 'weeks', 'must not be given with from and to')
+  } else if (from === undefined && to === undefined) {
+    trendIssue(ctx, 'weeks', 'is required unless from and to are given')
+  } else if (to === undefined) {
+    trendIssue(ctx, 'to', 'is required with from')
+  } else if (from === undefined) {
+    trendIssue(ctx, 'from', 'is required with to')
+  }
+}
+
+/** 0 for Monday … 6 for Sunday. */
+const weekdayIndex = (day: string) => (new Date(Date.parse(`${day}T00:00:00Z`)).getUTCDay() + 6) % 7
+
+function trendWeeksBounded(ctx: TrendInput): void {
+  const { from, to } = ctx.value
+  if (isCalendarDay(from) && from < FIRST_TREND_DAY) {
+    trendIssue(ctx, 'from', `must be in a whole week on or after ${FIRST_TREND_DAY}`, JSON.stringify(from))
+  }
+  if (isCalendarDay(to) && to > LAST_TREND_DAY) {
+    trendIssue(ctx, 'to', `must be in a whole week on or before ${LAST_TREND_DAY}`, JSON.stringify(to))
+  }
+  if (!isCalendarDay(from) || !isCalendarDay(to) || from > to) return
+  const weeks = (rangeDays(from, to) + weekdayIndex(from) + (6 - weekdayIndex(to))) / 7
+  if (weeks > MAX_TREND_WEEKS) {
+    trendIssue(ctx, 'to', `a trend covers at most ${MAX_TREND_WEEKS} weeks`, `${from}..${to} (${weeks} weeks)`)
+  }
 }

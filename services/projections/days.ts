@@ -71,3 +71,39 @@ export function dayRuns(sortedDays: readonly string[], max: number): string[][] 
   if (run.length > 0) runs.push(run)
   return runs
 }
+
+/** The Monday of `day`'s ISO week (weeks run Monday–Sunday). */
+export function weekOf(day: string): string {
+  const weekday = (new Date(Date.parse(`${day}T00:00:00Z`)).getUTCDay() + 6) % 7
+  return addDays(day, -weekday)
+}
+
+/** `from`..`to` widened to whole ISO weeks: from the Monday of `from`'s week to the Sunday of `to`'s. */
+export function widenToWeeks(range: { from: string; to: string }): { from: string; to: string } {
+  return { from: weekOf(range.from), to: addDays(weekOf(range.to), 6) }
+}
+
+/** The Mondays of the ISO weeks that `from`..`to` touches, oldest first (none when `to` < `from`). */
+export function weeksBetween(from: string, to: string): string[] {
+  const out: string[] = []
+  if (to < from) return out
+  for (let monday = weekOf(from); monday <= to; monday = addDays(monday, 7)) out.push(monday)
+  return out
+}
+
+/**
+ * The last `n` full ISO weeks before the week of `today`, as a range (a week is full once its
+ * Sunday is over, so on a Sunday the current week is not yet counted).
+ */
+export function lastFullWeeks(n: number, today: string): { from: string; to: string } {
+  const monday = weekOf(today)
+  return { from: addDays(monday, -7 * n), to: addDays(monday, -1) }
+}
+
+/** The calendar day of an instant in an IANA timezone, `YYYY-MM-DD`. */
+export function dayIn(instant: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .formatToParts(instant)
+    .reduce<Record<string, string>>((out, part) => ({ ...out, [part.type]: part.value }), {})
+  return `${parts['year']}-${parts['month']}-${parts['day']}`
+}
