@@ -7,7 +7,6 @@
  * default it shows each report's key columns; `wide` shows them all; a table still too wide for
  * the terminal is printed as one block per row instead.
  */
-import Table from 'cli-table3'
 import { NAMED_COLUMNS } from './display-names.ts'
 import { REPORT_COLUMNS, type ReportName, type ReportRow } from './report-queries.ts'
 
@@ -60,48 +59,58 @@ const KEY_COLUMNS: Partial<Record<ReportName, readonly string[]>> = {
   ],
 }
 
-/** Short headers, so that a table of key columns fits 100 columns. */
-const HEADERS: Record<string, string> = {
-  manager_id: 'manager',
-  rep_id: 'rep',
-  deals_active: 'deals',
-  deals_intervened: 'stepped in',
-  intervention_rate: 'step-in rate',
-  rep_closed_wins: 'rep-closed',
-  rep_led_win_share: 'rep-led',
-  team_size: 'team',
-  reps_with_quota: 'w/ quota',
-  quota_coverage: 'quota cov.',
-  goals_set: 'goals',
-  reps_with_goals: 'w/ goals',
-  goal_coverage: 'goal cov.',
-  rep_messages: 'rep msgs',
-  replied_within_24h: '≤24h',
-  reply_within_24h_share: '≤24h reply',
-  median_reply_minutes: 'median min',
-  p90_reply_minutes: 'p90 min',
-  one_on_ones: '1:1s',
-  reps_with_one_on_one: 'reps 1:1',
-  one_on_one_coverage: '1:1 cov.',
-  recognitions: 'recognition',
-  opportunities_created: 'new opps',
-  pipeline_created_amount: 'pipeline',
-  opportunities_qualified: 'qualified',
-  win_rate: 'win rate',
-  won_amount: 'won',
-  accounts_engaged: 'accounts',
-  contacts_engaged: 'contacts',
-  contacts_per_account: 'contacts/acct',
-  deals_worked: 'deals worked',
-  multithreaded_deals: 'multithr.',
-  multithreaded_share: 'multithr.',
-  team_opportunities_created: 'new opps',
-  team_opportunities_qualified: 'qualified',
-  team_wins: 'wins',
-  team_losses: 'losses',
-  team_win_rate: 'win rate',
-  team_activities: 'activities',
-  team_multithreaded_share: 'multithr.',
+/** Two-line headers, so that a table of key columns fits 100 columns. */
+const HEADERS: Record<string, readonly [string, string]> = {
+  manager_id: ['manager', ''],
+  rep_id: ['rep', ''],
+  deals_active: ['active', 'deals'],
+  deals_intervened: ['stepped', 'into'],
+  intervention_rate: ['step-in', 'rate'],
+  takeovers: ['take-', 'overs'],
+  team_wins: ['team', 'wins'],
+  rep_closed_wins: ['closed', 'by rep'],
+  rep_led_win_share: ['rep-led', 'wins'],
+  team_size: ['team', 'size'],
+  reps_with_quota: ['reps w/', 'quota'],
+  quota_coverage: ['quota', 'cover'],
+  goals_set: ['goals', 'set'],
+  reps_with_goals: ['reps w/', 'goals'],
+  goal_coverage: ['goal', 'cover'],
+  rep_messages: ['rep', 'msgs'],
+  replied_within_24h: ['replied', '≤ 24h'],
+  reply_within_24h_share: ['reply', '≤ 24h'],
+  unanswered: ['un-', 'answered'],
+  median_reply_minutes: ['median', 'reply min'],
+  p90_reply_minutes: ['p90', 'reply min'],
+  one_on_ones: ['one-on-', 'ones'],
+  reps_with_one_on_one: ['reps w/', '1:1'],
+  one_on_one_coverage: ['1:1', 'cover'],
+  lunches: ['lun-', 'ches'],
+  recognitions: ['recog-', 'nitions'],
+  opportunities_created: ['new', 'opps'],
+  pipeline_created_amount: ['new', 'pipeline'],
+  opportunities_qualified: ['quali-', 'fied'],
+  wins: ['wins', ''],
+  losses: ['losses', ''],
+  win_rate: ['win', 'rate'],
+  won_amount: ['won', 'amount'],
+  activities: ['activi-', 'ties'],
+  calls: ['calls', ''],
+  emails: ['emails', ''],
+  meetings: ['meet-', 'ings'],
+  accounts_engaged: ['accounts', ''],
+  contacts_engaged: ['contacts', ''],
+  contacts_per_account: ['contacts', '/account'],
+  deals_worked: ['deals', 'worked'],
+  multithreaded_deals: ['multi-', 'threaded'],
+  multithreaded_share: ['multi-', 'threaded'],
+  team_opportunities_created: ['team new', 'opps'],
+  team_opportunities_qualified: ['team', 'qualified'],
+  team_losses: ['team', 'losses'],
+  team_win_rate: ['team', 'win rate'],
+  team_activities: ['team', 'activities'],
+  team_multithreaded_share: ['team multi-', 'threaded'],
+  week: ['week', ''],
 }
 
 /** A cell for display: ratios as percentages, amounts per currency, null as a dash. */
@@ -136,25 +145,44 @@ export function outputColumns(columns: readonly string[], rows: readonly ReportR
   )
 }
 
-/** A person's cell: `Name (id)`, or the id alone when no name is known. */
-function personCell(row: ReportRow, column: string): string {
+/**
+ * A person's cell: `Name (id)` for the row's subject, the name alone for a rep's manager (the id
+ * is in CSV and JSON), the id alone when no name is known.
+ */
+function personCell(row: ReportRow, column: string, subject: boolean): string {
   const id = row[column]
   const name = row[NAMED_COLUMNS[column] ?? '']
   if (typeof id !== 'string' || id === '') return '–'
-  return typeof name === 'string' && name !== '' ? `${name} (${id})` : id
+  if (typeof name !== 'string' || name === '') return id
+  return subject ? `${name} (${id})` : name
 }
 
-function cell(row: ReportRow, column: string): string {
-  return NAMED_COLUMNS[column] ? personCell(row, column) : displayValue(column, row[column])
+function cell(row: ReportRow, column: string, subject = column === 'rep_id' || !('rep_id' in row)): string {
+  return NAMED_COLUMNS[column] ? personCell(row, column, subject) : displayValue(column, row[column])
 }
 
+/**
+ * A plain table: a two-line header, a rule, one line per row; numbers to the right, people to the
+ * left, two spaces between columns, no boxes.
+ */
 function table(columns: readonly string[], rows: readonly ReportRow[]): string {
-  const t = new Table({
-    head: columns.map((c) => HEADERS[c] ?? c.replaceAll('_', ' ')),
-    style: { head: [], border: [] },
-  })
-  for (const row of rows) t.push(columns.map((c) => cell(row, c)))
-  return t.toString()
+  const heads = columns.map((c) => HEADERS[c] ?? ([c.replaceAll('_', ' '), ''] as const))
+  const cells = rows.map((row) => columns.map((c) => cell(row, c)))
+  const widths = columns.map((_, i) =>
+    Math.max(heads[i]![0].length, heads[i]![1].length, ...cells.map((line) => line[i]!.length)),
+  )
+  const left = columns.map((c) => NAMED_COLUMNS[c] !== undefined || c === 'week')
+  const line = (values: readonly string[]) =>
+    values
+      .map((v, i) => (left[i] ? v.padEnd(widths[i]!) : v.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  return [
+    line(heads.map((h) => h[0])),
+    line(heads.map((h) => h[1])),
+    widths.map((w) => '─'.repeat(w)).join('  '),
+    ...cells.map(line),
+  ].join('\n')
 }
 
 /** One block per row, `header: value` lines: for a terminal too narrow for the table. */
