@@ -51,19 +51,28 @@ const QUALIFIED = sql`('qualified', 'proposal', 'negotiation')`
 const ZERO = sql`toDecimal128(0, 6)`
 const NO_MONEY = sql`CAST(map(), 'Map(String, Decimal128(6))')`
 
+/**
+ * A read of `events` as of an instant: only the rows ingested by `{as_of}`. Every copy of an event
+ * carries the same body, so the event is known as of t when any copy was ingested by t: filtering
+ * rows before deduplicating (`LIMIT 1 BY`, max, min, distinct) counts it from its first ingestion.
+ */
+export const KNOWN_BY_AS_OF = sql`AND ingested_at <= {as_of:DateTime64(3, 'UTC')}`
+const EVERY_STORED = sql``
+
 interface Cte {
   name: string
-  body: SqlFragment
+  /** `known` restricts each read of `events`: KNOWN_BY_AS_OF, or nothing. */
+  body: (known: SqlFragment) => SqlFragment
 }
 
-function cte(name: string, body: SqlFragment): Cte {
-  return { name, body }
+function cte(name: string, body: SqlFragment | ((known: SqlFragment) => SqlFragment)): Cte {
+  return { name, body: body instanceof SqlFragment ? () => body : body }
 }
 
 // The window: the org's events on the requested days, each event once.
 const W = cte(
   'w',
-  sql`
+  (known) => sql`
   SELECT event_id, type, occurred_at, toDate(occurred_at, {tz:String}) AS day,
          opportunity_id, account_id, owner_id, stage_category, to_category, changed_by, from_owner,
          to_owner, closed_by, outcome,
@@ -73,7 +82,7 @@ const W = cte(
          participant_ids, contact_ids, thread_id, sender_id, recipient_ids, organizer_id,
          attendee_ids, from_id, to_ids
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String}
+  WHERE org_id = {org:String} ${known}
     AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
     AND has({days:Array(Date)}, toDate(occurred_at, {tz:String}))
   LIMIT 1 BY event_id`,
@@ -84,12 +93,12 @@ const W = cte(
 // deterministic. "On m's team at t" = ASOF version has role rep, active and manager_id m.
 const UV = cte(
   'uv',
-  sql`
+  (known) => sql`
   SELECT user_id, occurred_at,
          argMax(role, event_id) AS role, argMax(manager_id, event_id) AS manager_id,
          argMax(active, event_id) AS active
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String} AND type = 'user.upserted' AND occurred_at < {hi:DateTime64(3, 'UTC')}
+  WHERE org_id = {org:String} ${known} AND type = 'user.upserted' AND occurred_at < {hi:DateTime64(3, 'UTC')}
   GROUP BY user_id, occurred_at`,
 )
 
@@ -99,12 +108,12 @@ const UV = cte(
 // event_id (docs/metrics.md, "Same instant"). A deal has a handful of these.
 const OW = cte(
   'ow',
-  sql`
+  (known) => sql`
   SELECT opportunity_id,
          arraySort(groupUniqArray(tuple(occurred_at, event_id, type = 'opportunity.created',
                                         if(type = 'opportunity.created', owner_id, to_owner)))) AS history
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String}
+  WHERE org_id = {org:String} ${known}
     AND type IN ('opportunity.created', 'opportunity.owner_changed')
     AND occurred_at < {hi:DateTime64(3, 'UTC')}
     AND opportunity_id IN (SELECT opportunity_id FROM w WHERE opportunity_id != '')
@@ -114,7 +123,7 @@ const OW = cte(
 // Attributes of the window's deals, from their opportunity.created.
 const OA = cte(
   'oa',
-  sql`
+  (known) => sql`
   SELECT opportunity_id, a.1 AS account, a.2 AS amount_dec, a.3 AS currency_or_default
   FROM (
     SELECT opportunity_id,
@@ -123,7 +132,7 @@ const OA = cte(
                         if(currency = '', {currency:String}, toString(currency))),
                   (occurred_at, event_id)) AS a
     FROM {db:Identifier}.events
-    WHERE org_id = {org:String} AND type = 'opportunity.created'
+    WHERE org_id = {org:String} ${known} AND type = 'opportunity.created'
       AND opportunity_id IN (SELECT opportunity_id FROM w WHERE opportunity_id != '')
     GROUP BY opportunity_id
   )`,
@@ -158,8 +167,8 @@ const DT = cte(
 const GS = cte(
   'gs',
   sql`
-  SELECT x.day AS day, x.set_by AS m
-  FROM (SELECT day, occurred_at, user_id, set_by FROM w WHERE type = 'goal.set') AS x
+  SELECT x.day AS day, x.set_by AS m, x.event_id AS event_id
+  FROM (SELECT day, occurred_at, event_id, user_id, set_by FROM w WHERE type = 'goal.set') AS x
   ASOF LEFT JOIN uv AS u ON x.user_id = u.user_id AND x.occurred_at >= u.occurred_at
   WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id = x.set_by AND x.set_by != ''`,
 )
@@ -178,10 +187,10 @@ const RQ = cte(
 // instant, the largest event_id (what decides a tie with a rep message at that instant).
 const MR = cte(
   'mr',
-  sql`
-  SELECT thread_id, sender_id, occurred_at, max(event_id) AS last_event_id
+  (known) => sql`
+  SELECT thread_id, sender_id, occurred_at, max(event_id) AS last_event_id, groupUniqArray(event_id) AS event_ids
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String} AND type = 'message.sent'
+  WHERE org_id = {org:String} ${known} AND type = 'message.sent'
     AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at <= addHours({hi:DateTime64(3, 'UTC')}, 168)
     AND thread_id IN (SELECT thread_id FROM rq)
   GROUP BY thread_id, sender_id, occurred_at`,
@@ -191,15 +200,18 @@ const MR = cte(
 // "After" breaks a tie on occurred_at by event_id (docs/metrics.md, "Same instant"): a message by
 // m at the same instant with a larger event_id is the reply, 0 ms later (join s); else the
 // earliest at a later instant (ASOF <). The earliest-after rule makes one reply answer every
-// earlier unanswered message.
+// earlier unanswered message. `reply_event_id` names the reply for explain ('' when none).
 const RD = cte(
   'rd',
   sql`
-  SELECT rq.day AS day, rq.m AS m,
+  SELECT rq.day AS day, rq.m AS m, rq.event_id AS event_id,
          multiIf(s.last_event_id > rq.event_id, toInt64(0),
                  r.occurred_at > rq.occurred_at, toUnixTimestamp64Milli(r.occurred_at) - toUnixTimestamp64Milli(rq.occurred_at),
                  NULL) AS delay_ms,
-         delay_ms IS NOT NULL AND delay_ms <= 168 * 3600000 AS replied
+         delay_ms IS NOT NULL AND delay_ms <= 168 * 3600000 AS replied,
+         multiIf(NOT replied, '',
+                 s.last_event_id > rq.event_id, arrayMin(arrayFilter(e -> e > rq.event_id, s.event_ids)),
+                 arrayMin(r.event_ids)) AS reply_event_id
   FROM rq
   ASOF LEFT JOIN mr AS r ON rq.thread_id = r.thread_id AND rq.m = r.sender_id AND rq.occurred_at < r.occurred_at
   LEFT JOIN mr AS s ON rq.thread_id = s.thread_id AND rq.m = s.sender_id AND rq.occurred_at = s.occurred_at`,
@@ -239,7 +251,8 @@ const RG = cte(
   WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id = x.from_id AND x.from_id != ''`,
 )
 
-// Manager facts: one row per (fact, m), columns neutral where the fact says nothing.
+// Manager facts: one row per (fact, m), columns neutral where the fact says nothing; `event_id`
+// is the event the fact comes from (what explain lists).
 const MF = cte(
   'mf',
   sql`
@@ -252,30 +265,31 @@ const MF = cte(
          toUInt8(type = 'opportunity.closed' AND outcome = 'won' AND closed_by = deal_owner) AS rep_won,
          toUInt8(0) AS goal, toUInt8(0) AS msg, toUInt8(0) AS within_24h, toUInt8(0) AS no_reply,
          CAST(NULL, 'Nullable(Float64)') AS reply_minutes,
-         toUInt8(0) AS one_on_one, toUInt8(0) AS lunch, CAST([], 'Array(String)') AS people, toUInt8(0) AS recognition
+         toUInt8(0) AS one_on_one, toUInt8(0) AS lunch, CAST([], 'Array(String)') AS people, toUInt8(0) AS recognition,
+         event_id
   FROM dt WHERE m != ''
   UNION ALL
-  SELECT day, m, '', 0, 0, 0, 0, 1, 0, 0, 0, NULL, 0, 0, [], 0 FROM gs
+  SELECT day, m, '', 0, 0, 0, 0, 1, 0, 0, 0, NULL, 0, 0, [], 0, event_id FROM gs
   UNION ALL
   SELECT day, m, '', 0, 0, 0, 0, 0, 1, toUInt8(replied AND delay_ms <= 24 * 3600000), toUInt8(NOT replied),
-         if(replied, delay_ms / 60000, NULL), 0, 0, [], 0
+         if(replied, delay_ms / 60000, NULL), 0, 0, [], 0, event_id
   FROM rd
   UNION ALL
   SELECT day, m, '', 0, 0, 0, 0, 0, 0, 0, 0, NULL,
-         toUInt8(kind = 'one_on_one'), toUInt8(kind = 'lunch'), if(kind = 'one_on_one', people, []), 0
+         toUInt8(kind = 'one_on_one'), toUInt8(kind = 'lunch'), if(kind = 'one_on_one', people, []), 0, event_id
   FROM mq
   UNION ALL
-  SELECT day, m, '', 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, [], 1 FROM rg`,
+  SELECT day, m, '', 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, [], 1, event_id FROM rg`,
 )
 
 // First entry of a deal into a qualified category, over all time: the window's entries that are
 // their deal's first count for the deal's owner at that event.
 const FE = cte(
   'fe',
-  sql`
+  (known) => sql`
   SELECT argMin(event_id, (occurred_at, event_id)) AS first_event_id
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String}
+  WHERE org_id = {org:String} ${known}
     AND ((type = 'opportunity.created' AND stage_category IN ${QUALIFIED})
          OR (type = 'opportunity.stage_changed' AND to_category IN ${QUALIFIED}))
     AND occurred_at < {hi:DateTime64(3, 'UTC')}
@@ -295,7 +309,8 @@ const AC = cte(
   LEFT JOIN oa ON a.opportunity_id = oa.opportunity_id`,
 )
 
-// Rep facts: one row per (fact, user r); the report keeps the users who are reps.
+// Rep facts: one row per (fact, user r), `event_id` the event it comes from; the report keeps
+// the users who are reps.
 const RF = cte(
   'rf',
   sql`
@@ -303,7 +318,7 @@ const RF = cte(
          map(currency_or_default, ifNull(amount_dec, ${ZERO})) AS pipeline,
          toUInt8(0) AS qualified, toUInt8(0) AS win, toUInt8(0) AS loss, ${NO_MONEY} AS won_map,
          toUInt8(0) AS activity, toUInt8(0) AS call, toUInt8(0) AS email, toUInt8(0) AS meeting,
-         '' AS account, CAST([], 'Array(String)') AS contacts, '' AS opp
+         '' AS account, CAST([], 'Array(String)') AS contacts, '' AS opp, event_id
   FROM w WHERE type = 'opportunity.created' AND owner_id != ''
   UNION ALL
   SELECT c.day, c.deal_owner, 0, ${NO_MONEY}, 0, toUInt8(c.outcome = 'won'), toUInt8(c.outcome = 'lost'),
@@ -311,18 +326,18 @@ const RF = cte(
                  c.amount_dec IS NOT NULL, map(c.currency_or_default, assumeNotNull(c.amount_dec)),
                  oa.amount_dec IS NOT NULL, map(oa.currency_or_default, assumeNotNull(oa.amount_dec)),
                  map(c.currency_or_default, ${ZERO})),
-         0, 0, 0, 0, '', [], ''
+         0, 0, 0, 0, '', [], '', c.event_id
   FROM (SELECT * FROM dt WHERE type = 'opportunity.closed' AND deal_owner != '') AS c
   LEFT JOIN oa ON c.opportunity_id = oa.opportunity_id
   UNION ALL
-  SELECT day, deal_owner, 0, ${NO_MONEY}, 1, 0, 0, ${NO_MONEY}, 0, 0, 0, 0, '', [], ''
+  SELECT day, deal_owner, 0, ${NO_MONEY}, 1, 0, 0, ${NO_MONEY}, 0, 0, 0, 0, '', [], '', event_id
   FROM dt WHERE deal_owner != '' AND event_id IN (SELECT first_event_id FROM fe)
   UNION ALL
   SELECT day, owner_id, 0, ${NO_MONEY}, 0, 0, 0, ${NO_MONEY},
-         1, toUInt8(kind = 'call'), toUInt8(kind = 'email'), toUInt8(kind = 'meeting'), '', [], ''
+         1, toUInt8(kind = 'call'), toUInt8(kind = 'email'), toUInt8(kind = 'meeting'), '', [], '', event_id
   FROM w WHERE type = 'activity.logged' AND owner_id != ''
   UNION ALL
-  SELECT day, p, 0, ${NO_MONEY}, 0, 0, 0, ${NO_MONEY}, 0, 0, 0, 0, account, contact_ids, opportunity_id
+  SELECT day, p, 0, ${NO_MONEY}, 0, 0, 0, ${NO_MONEY}, 0, 0, 0, 0, account, contact_ids, opportunity_id, event_id
   FROM ac ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', arrayConcat([owner_id], participant_ids))) AS p`,
 )
 
@@ -332,13 +347,13 @@ const RF = cte(
 // the days up to that one, so events from `hi` on are not read.
 const MT = cte(
   'mt',
-  sql`
+  (known) => sql`
   SELECT opportunity_id, ${ID128(sql`opportunity_id`)} AS deal_id128, arraySort(groupArray(first_day))[3] AS day
   FROM (
     SELECT opportunity_id, contact, toDate(min(occurred_at), {tz:String}) AS first_day
     FROM {db:Identifier}.events
     ARRAY JOIN contact_ids AS contact
-    WHERE org_id = {org:String} AND type = 'activity.logged' AND occurred_at < {hi:DateTime64(3, 'UTC')}
+    WHERE org_id = {org:String} ${known} AND type = 'activity.logged' AND occurred_at < {hi:DateTime64(3, 'UTC')}
       AND opportunity_id IN (SELECT opportunity_id FROM w WHERE type = 'activity.logged' AND opportunity_id != '')
     GROUP BY opportunity_id, contact
   )
@@ -380,14 +395,17 @@ export function materializedTableParam(name: MaterializedCte): string {
  * The fact CTEs (`mf` manager facts, `rf` rep facts, `mt` multithreaded deals, `uvf` org chart
  * versions, `exf` expectations, and what they derive from), as the body of a WITH clause. The
  * `materialized` ones read their Memory table (parameter `tmp_<name>` Identifier) instead.
+ * `asOf`: every read of `events` keeps only the rows ingested by the parameter `as_of`
+ * (DateTime64(3, 'UTC')), the facts as the store knew them then (KNOWN_BY_AS_OF).
  */
-export function factCtes(materialized: readonly MaterializedCte[] = []): SqlFragment {
+export function factCtes(materialized: readonly MaterializedCte[] = [], options: { asOf?: boolean } = {}): SqlFragment {
+  const known = options.asOf ? KNOWN_BY_AS_OF : EVERY_STORED
   const parts = FACT_CTE_LIST.map(({ name, body }) =>
     (materialized as readonly string[]).includes(name)
       ? new SqlFragment(
           `${name} AS (SELECT * FROM {db:Identifier}.{${materializedTableParam(name as MaterializedCte)}:Identifier})`,
         )
-      : new SqlFragment(`${name} AS (${body.text}\n)`),
+      : new SqlFragment(`${name} AS (${body(known).text}\n)`),
   )
   return new SqlFragment(parts.map((p) => p.text).join(',\n'))
 }
@@ -399,4 +417,14 @@ export function materializeCte(name: MaterializedCte): SqlFragment {
     CREATE TABLE {db:Identifier}.${new SqlFragment(`{${materializedTableParam(name)}:Identifier}`)} ENGINE = Memory AS
     WITH ${factCtes(before)}
     SELECT * FROM ${new SqlFragment(name)}`
+}
+
+/**
+ * The `as_of` parameter of `factCtes(…, { asOf: true })`: an RFC 3339 instant (`AsOf` of the
+ * schemas) as DateTime64(3) text in UTC, or, without one, the last instant DateTime64 holds, so
+ * that every stored event counts.
+ */
+export function asOfParam(asOf?: string): string {
+  if (asOf === undefined) return '2299-12-31 23:59:59.999'
+  return new Date(asOf.toUpperCase()).toISOString().replace('T', ' ').replace('Z', '')
 }
