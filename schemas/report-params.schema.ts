@@ -331,3 +331,39 @@ function trendWeeksBounded(ctx: TrendInput): void {
     trendIssue(ctx, 'to', `a trend covers at most ${MAX_TREND_WEEKS} weeks`, `${from}..${to} (${weeks} weeks)`)
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// As of an instant: a report as the event store knew it then (events ingested by that instant).
+
+const AS_OF_RULE = 'must be an RFC 3339 instant with offset between 1970 and 2299, e.g. 2026-03-09T08:00:00Z'
+const INSTANT_SHAPE = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/
+/** ClickHouse's DateTime64 holds instants up to the end of 2299. */
+const LAST_INSTANT_MS = Date.UTC(2299, 11, 31, 23, 59, 59, 999)
+
+/** True for an RFC 3339 timestamp with offset (`2026-03-09T08:00:00Z`, `…+01:00`) of a real date and time. */
+export function isInstant(value: unknown): value is string {
+  if (typeof value !== 'string') return false
+  const m = INSTANT_SHAPE.exec(value)
+  if (!m) return false
+  const [, date = '', hh, mm, ss, , oh = '00', om = '00'] = m
+  const t = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)))
+  if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== date) return false
+  if (Number(hh) > 23 || Number(mm) > 59 || Number(ss) > 59 || Number(oh) > 23 || Number(om) > 59) return false
+  const at = Date.parse(value.toUpperCase())
+  return at >= 0 && at <= LAST_INSTANT_MS
+}
+
+/** An instant, RFC 3339 with offset: the report counts the events ingested by then. */
+export const AsOf = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : AS_OF_RULE) })
+  .refine(isInstant, { error: AS_OF_RULE })
+export type AsOf = z.infer<typeof AsOf>
+
+/**
+ * `ReportParams` and, optionally, `asOf`: only the events ingested by that instant count (the
+ * reference computation from the event store; `as_of` over HTTP, `--as-of` on the command line).
+ */
+export const ReportAsOfParams = z
+  .object({ org: OrgId, from: Day, to: Day, asOf: AsOf.optional() })
+  .check(fromNotAfterTo, atMostMaxRange)
+export type ReportAsOfParams = z.infer<typeof ReportAsOfParams>

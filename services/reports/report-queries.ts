@@ -11,11 +11,11 @@
  * end of the range whose period overlaps it), `mfa` / `rfa` (manager / rep facts summed over the
  * range, with `multi`, the deals whose activities have 3 or more distinct contacts by the end).
  */
-import { parseParams, ReportParams as ReportParamsSchema } from '../../schemas/report-params.schema.ts'
+import { parseParams, ReportAsOfParams } from '../../schemas/report-params.schema.ts'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { ReportParamsError } from '../errors.ts'
 import { daysBetween, instantBounds } from '../projections/days.ts'
-import { factCtes, METRICS_DEFINITION_VERSION } from '../projections/metric-facts.ts'
+import { asOfParam, factCtes, KNOWN_BY_AS_OF, METRICS_DEFINITION_VERSION } from '../projections/metric-facts.ts'
 import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import {
   BASE_REPORT_NAMES,
@@ -28,7 +28,6 @@ import {
   type ManagerParts,
   type RepParts,
   type ReportName,
-  type ReportParams,
   type ReportRow,
 } from './report-definitions.ts'
 import { sql, type SqlFragment } from '../clickhouse/sql.ts'
@@ -89,32 +88,45 @@ const REP_SELECT = sql`
   ORDER BY rep_id`
 
 // ---------------------------------------------------------------------------------------------
-// Reference: straight from the event store
+// Reference: straight from the event store, as of the instant `as_of` (asOfParam): every read of
+// `events` keeps the rows ingested by then (KNOWN_BY_AS_OF). Also read by explain.ts.
 
-/** Org chart at the last instant of `to`: per user, the latest upsert of a day <= `to`. */
-const CHART_FROM_EVENTS = sql`
+/** Org chart at the last instant of `to`: per user, the latest upsert of a day <= `to` (its event_id). */
+export const CHART_FROM_EVENTS = sql`
   chart AS (
-    SELECT user_id, v.1 AS role, v.2 AS manager_id, v.3 AS active
+    SELECT user_id, v.1 AS role, v.2 AS manager_id, v.3 AS active, v.4 AS event_id
     FROM (
-      SELECT user_id, argMax(tuple(role, manager_id, active), (occurred_at, event_id)) AS v
+      SELECT user_id, argMax(tuple(role, manager_id, active, event_id), (occurred_at, event_id)) AS v
       FROM {db:Identifier}.events
-      WHERE org_id = {org:String} AND type = 'user.upserted'
+      WHERE org_id = {org:String} ${KNOWN_BY_AS_OF} AND type = 'user.upserted'
         AND occurred_at < {hi:DateTime64(3, 'UTC')} AND toDate(occurred_at, {tz:String}) <= {to:Date}
       GROUP BY user_id
     )
   )`
 
-const EXPECTATIONS_FROM_EVENTS = sql`
+/** Quotas and goals set by the end of the range whose period overlaps it (a row per stored copy). */
+export const EXPECTATIONS_FROM_EVENTS = sql`
   exp AS (
-    SELECT if(type = 'quota.set', 'quota', 'goal') AS kind, user_id, set_by
+    SELECT if(type = 'quota.set', 'quota', 'goal') AS kind, user_id, set_by, event_id
     FROM {db:Identifier}.events
-    WHERE org_id = {org:String} AND type IN ('quota.set', 'goal.set')
+    WHERE org_id = {org:String} ${KNOWN_BY_AS_OF} AND type IN ('quota.set', 'goal.set')
       AND occurred_at < {hi:DateTime64(3, 'UTC')} AND toDate(occurred_at, {tz:String}) <= {to:Date}
       AND period_start <= {to:Date} AND period_end >= {from:Date}
   )`
 
+/** Deals whose activities, by anyone, have 3 or more distinct contacts up to the end of the range. */
+export const MULTI_FROM_EVENTS = sql`
+  multi AS (
+    SELECT opportunity_id AS id
+    FROM {db:Identifier}.events
+    WHERE org_id = {org:String} ${KNOWN_BY_AS_OF} AND type = 'activity.logged' AND opportunity_id != ''
+      AND occurred_at < {hi:DateTime64(3, 'UTC')} AND toDate(occurred_at, {tz:String}) <= {to:Date}
+    GROUP BY opportunity_id
+    HAVING uniqExactArray(contact_ids) >= 3
+  )`
+
 const MANAGER_REPORT_FROM_EVENTS = sql`
-  WITH ${factCtes()},
+  WITH ${factCtes([], { asOf: true })},
   mfa AS (
     SELECT m,
            uniqExactIf(opp, opp != '') AS deals_active,
@@ -133,7 +145,7 @@ const MANAGER_REPORT_FROM_EVENTS = sql`
   ${MANAGER_SELECT}`
 
 const REP_REPORT_FROM_EVENTS = sql`
-  WITH ${factCtes()},
+  WITH ${factCtes([], { asOf: true })},
   rfa AS (
     SELECT r,
            sum(created) AS opportunities_created, sumMap(pipeline) AS pipeline_created_amount,
@@ -145,15 +157,7 @@ const REP_REPORT_FROM_EVENTS = sql`
     FROM rf
     GROUP BY r
   ),
-  -- Deals whose activities, by anyone, have 3 or more distinct contacts up to the end of the range.
-  multi AS (
-    SELECT opportunity_id AS id
-    FROM {db:Identifier}.events
-    WHERE org_id = {org:String} AND type = 'activity.logged' AND opportunity_id != ''
-      AND occurred_at < {hi:DateTime64(3, 'UTC')} AND toDate(occurred_at, {tz:String}) <= {to:Date}
-    GROUP BY opportunity_id
-    HAVING uniqExactArray(contact_ids) >= 3
-  ),
+  ${MULTI_FROM_EVENTS},
   ${CHART_FROM_EVENTS}
   ${REP_SELECT}`
 
@@ -256,7 +260,9 @@ const REP_REPORT_FROM_PROJECTION = sql`
  * resp. rep, at the end of the range; keys the report's columns in order; sorted by id). Days not
  * yet projected (no `recomputeDays` under the org's current timezone) count as empty.
  */
-export async function runReport(ch: ClickHouse, name: ReportName, params: ReportParams): Promise<ReportRow[]> {
+export async function runReport(ch: ClickHouse, name: ReportName, params: ReportAsOfParams): Promise<ReportRow[]> {
+  // The projections hold the facts of now: as of an instant, only the event store can answer.
+  if (params.asOf !== undefined) return runReportFromEvents(ch, name, params)
   if (name === 'team-summary') return composeTeamSummary((base) => runReport(ch, base, params))
   return run(
     ch,
@@ -267,11 +273,14 @@ export async function runReport(ch: ClickHouse, name: ReportName, params: Report
   )
 }
 
-/** The same report computed directly from the event store: the reference definition. */
+/**
+ * The same report computed directly from the event store: the reference definition. With
+ * `params.asOf`, the report as the store knew it then: only the events ingested by that instant.
+ */
 export async function runReportFromEvents(
   ch: ClickHouse,
   name: ReportName,
-  params: ReportParams,
+  params: ReportAsOfParams,
 ): Promise<ReportRow[]> {
   if (name === 'team-summary') return composeTeamSummary((base) => runReportFromEvents(ch, base, params))
   return run(ch, name, params, name === 'rep-volume' ? REP_REPORT_FROM_EVENTS : MANAGER_REPORT_FROM_EVENTS, false)
@@ -286,24 +295,24 @@ async function composeTeamSummary(report: (name: BaseReportName) => Promise<Repo
 }
 
 /**
- * Checks report parameters with the schemas' `ReportParams` (as the CLI and the HTTP API do);
+ * Checks report parameters with the schemas' `ReportAsOfParams` (as the CLI and the HTTP API do);
  * throws a ReportParamsError naming each bad one.
  */
-export function validateReportParams(name: string, params: ReportParams): asserts name is ReportName {
+export function validateReportParams(name: string, params: ReportAsOfParams): asserts name is ReportName {
   if (!(REPORT_NAMES as readonly string[]).includes(name)) {
     const rule = `must be one of ${REPORT_NAMES.join(', ')}`
     throw new ReportParamsError([
       { parameter: 'report', rule, message: `report: ${rule} (got ${JSON.stringify(name)})` },
     ])
   }
-  const parsed = parseParams(ReportParamsSchema, params)
+  const parsed = parseParams(ReportAsOfParams, params)
   if (!parsed.ok) throw new ReportParamsError(parsed.issues)
 }
 
 async function run(
   ch: ClickHouse,
   name: BaseReportName,
-  params: ReportParams,
+  params: ReportAsOfParams,
   query: SqlFragment,
   projected: boolean,
 ): Promise<ReportRow[]> {
@@ -320,7 +329,7 @@ async function run(
   }
   if (!projected) {
     const days = daysBetween(params.from, params.to)
-    Object.assign(queryParams, { days, ...instantBounds(days) })
+    Object.assign(queryParams, { days, ...instantBounds(days), as_of: asOfParam(params.asOf) })
   }
   const result = await ch.client.query({ query: query.text, query_params: queryParams, format: 'JSONEachRow' })
   if (name === 'rep-volume') return buildRepReport(await result.json<RepParts>())
