@@ -9,9 +9,24 @@ import { Currency, Id, OpportunityOutcome, OrgId, StageCategory, UserRole } from
 
 // ---- Environment ----------------------------------------------------------------------------
 
+/**
+ * The rights an API key grants on its org (docs: README "Sending events"): `write` sends events,
+ * `read` reads reports, explain and the report page, `admin` changes settings and starts rebuilds
+ * and can also read. `admin` does not imply `write`: sending events is a machine's job, not a
+ * person's, and a leaked admin key must not let anyone forge events.
+ */
+export const API_SCOPES = ['read', 'write', 'admin'] as const
+export const ApiScope = z.enum(API_SCOPES)
+export type ApiScope = z.infer<typeof ApiScope>
+
+/** The org of a key valid for every org: only the local key of `dugout run`, never configurable. */
+export const ANY_ORG = '*'
+
 /** One accepted API key of an org, stored as the SHA-256 of the key (hex), never the key. */
 export interface ApiKeyHash {
+  /** An org id, or `ANY_ORG` (the local key only: `DUGOUT_API_KEYS` cannot name it). */
   org: string
+  scope: ApiScope
   sha256: string
 }
 
@@ -25,16 +40,18 @@ export class OrgSecrets extends Map<string, string> {
   }
 }
 
-const API_KEYS_RULE = 'must be a comma-separated list of org:sha256:<64 hex digits> (see hashApiKey)'
-const apiKeyEntry = /^([a-z0-9_-]{1,64}):sha256:([0-9a-fA-F]{64})$/
+const API_KEYS_RULE =
+  'must be a comma-separated list of org:<read|write|admin>:sha256:<64 hex digits>, or org:sha256:<64 hex digits> for write (see apiKeyEntry)'
+// The scope is optional for the entries written before scopes existed: those only ever sent events.
+const apiKeyEntry = /^([a-z0-9_-]{1,64}):(?:(read|write|admin):)?sha256:([0-9a-fA-F]{64})$/
 
 const apiKeys = z
   .string()
   .refine((list) => splitList(list).every((entry) => apiKeyEntry.test(entry)), API_KEYS_RULE)
   .transform((list): ApiKeyHash[] =>
     splitList(list).map((entry) => {
-      const [, org, hex] = apiKeyEntry.exec(entry)!
-      return { org: org!, sha256: hex!.toLowerCase() }
+      const [, org, scope, hex] = apiKeyEntry.exec(entry)!
+      return { org: org!, scope: (scope ?? 'write') as ApiScope, sha256: hex!.toLowerCase() }
     }),
   )
 

@@ -5,21 +5,33 @@
  *
  * | route | success | refusals |
  * |---|---|---|
- * | `POST /v1/orgs/:org/events` | 202 (≥1 accepted) | 400 nothing accepted, 401 no/malformed key, 403 key not valid for the org, 413, 415, 503 Kafka |
+ * | `POST /v1/orgs/:org/events` | 202 (≥1 accepted) | 400 nothing accepted (the same per-event body), 401 no/malformed key, 403 key not valid for the org or without `write`, 413, 415, 503 Kafka |
  * | `POST /v1/webhooks/hubspot/:org` | 200 | 400 body not a JSON array, 401 signature/timestamp, 413, 415, 503 |
  * | `POST /v1/webhooks/salesforce/:org` | 200 | 400 body not JSON, 401 signature, 413, 415, 503 |
+ *
+ * Every refusal but the events' 400 is an RFC 9457 problem (`application/problem+json`). The API
+ * key of the events route is checked by the server (services/runtime/http-api.ts, scope `write`);
+ * webhooks are not API-key routes: each CRM signs its deliveries.
  *
  * Bodies are read as raw Buffers (never through fastify's JSON parser) because the API hands them
  * to `decodeBatch`, whose hostile-input guard must see the bytes, and webhook signatures are
  * computed over the exact bytes sent.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify'
 import type { Registry } from 'prom-client'
-import type { ApiKeyHash, CrmMappings } from '../../schemas/collector-config.schema.ts'
+import { z } from 'zod'
+import { paramIssue, problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from '../../schemas/api-problem.schema.ts'
+import type { CrmMappings } from '../../schemas/collector-config.schema.ts'
 import { decodeBatch, defaultLimits, type BatchFormat } from '../../schemas/event-validation.ts'
+import { CrmEvent } from '../../schemas/events.schema.ts'
+import {
+  BatchAnswer as BatchAnswerSchema,
+  OrgPath,
+  WebhookAnswer as WebhookAnswerSchema,
+} from '../../schemas/http-api.schema.ts'
 import { DEAD_LETTER_HEADERS } from '../kafka/dead-letter-headers.ts'
 import type { DeadLetter, EventProducer, OutgoingEvent } from '../kafka/event-producer.ts'
-import { checkApiKey } from './api-keys.ts'
+import { problemResponse, requireHttpApi, sendProblem, zodValidatorCompiler } from '../runtime/http-api.ts'
 import {
   asCollectorIssues,
   formatReasons,
@@ -40,7 +52,6 @@ import {
 
 /** What the routes need to know, parsed from the configuration once at boot. */
 export interface CollectorSettings {
-  apiKeys: readonly ApiKeyHash[]
   /** HubSpot app client secret per org. */
   hubspotSecrets: ReadonlyMap<string, string>
   /** Secret of the Salesforce CDC bridge per org. */
@@ -99,6 +110,7 @@ type OrgRequest = FastifyRequest<{ Params: { org: string } }>
  * and latency hook apply to these routes only, not to other services' routes on the same server.
  */
 export async function registerCollectorRoutes(app: FastifyInstance, deps: CollectorDeps): Promise<CollectorTelemetry> {
+  requireHttpApi(app)
   const { producer, clock, settings } = deps
   const telemetry = deps.telemetry ?? createCollectorTelemetry()
 
@@ -120,10 +132,20 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
   }
 
   const unavailable = (reply: FastifyReply) =>
-    reply.code(503).send({
-      error:
+    sendProblem(
+      reply,
+      problem(
+        PROBLEM_TYPES.unavailable,
+        503,
         'Kafka did not acknowledge the events; nothing is confirmed. Retry the same request: event ids make it safe.',
-    })
+      ),
+    )
+
+  const unsupported = (reply: FastifyReply, rule: string) =>
+    sendProblem(
+      reply,
+      problem(PROBLEM_TYPES.unsupportedMediaType, 415, `Content-Type: ${rule}`, [paramIssue('Content-Type', rule)]),
+    )
 
   const count = (source: CollectorSource, accepted: number, rejected: readonly CollectorIssue[][]) => {
     if (accepted > 0) telemetry.events.inc({ outcome: 'accepted', source }, accepted)
@@ -131,10 +153,13 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
     for (const issues of rejected) for (const rule of rulesOf(issues)) telemetry.rejections.inc({ rule })
   }
 
-  const refuse = (reply: FastifyReply, source: CollectorSource, status: 401 | 403, reason: string, error: string) => {
+  // A webhook whose signature does not hold. (The events route's key is refused by the server.)
+  const refuse = (reply: FastifyReply, source: 'hubspot' | 'salesforce', reason: string, detail: string) => {
     telemetry.authFailures.inc({ source, reason })
-    if (status === 401 && source === 'api') void reply.header('www-authenticate', 'Bearer realm="dugout"')
-    return reply.code(status).send({ error })
+    return reply
+      .code(401)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(problem(PROBLEM_TYPES.unauthorized, 401, detail))
   }
 
   const deliver = async (
@@ -175,8 +200,32 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       return unavailable(reply)
     }
     count(source, 0, [[found]])
-    return reply.code(400).send({ error: found.message })
+    return sendProblem(reply, problem(PROBLEM_TYPES.invalidParameters, 400, found.message))
   }
+
+  // Documented, not validated: a webhook's body is checked after its signature, by its mapper.
+  const webhookOptions = (crm: 'hubspot' | 'salesforce') => ({
+    bodyLimit: settings.maxBodyBytes,
+    validatorCompiler: paramsOnly,
+    schema: {
+      summary:
+        crm === 'hubspot'
+          ? "HubSpot's webhook deliveries (signature v3, timestamp within 5 minutes)"
+          : 'Salesforce change data capture through a bridge (X-Dugout-Signature: sha256=<HMAC of the body>)',
+      description: 'Not an API-key route: the CRM signs each delivery with the secret of the org.',
+      security: [],
+      params: z.object({ org: z.string() }),
+      body: crm === 'hubspot' ? z.array(z.looseObject({})) : z.union([z.looseObject({}), z.array(z.looseObject({}))]),
+      response: {
+        200: WebhookAnswerSchema,
+        400: problemResponse('Not a delivery of the expected shape (dead-lettered whole)'),
+        401: problemResponse('The signature does not hold'),
+        413: problemResponse('The body is larger than DUGOUT_COLLECTOR_MAX_BODY_BYTES'),
+        415: problemResponse('Not application/json'),
+        503: problemResponse('Kafka did not acknowledge: nothing is confirmed'),
+      },
+    },
+  })
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers()
@@ -184,6 +233,7 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       done(null, body)
     })
     scope.addHook('onResponse', async (request, reply) => {
+      if (request.authRefusal !== null) telemetry.authFailures.inc({ source: 'api', reason: request.authRefusal })
       telemetry.requestDuration.observe(
         {
           route: request.routeOptions.url ?? 'unmatched',
@@ -198,23 +248,30 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       COLLECTOR_ROUTES.events,
       {
         bodyLimit: settings.maxBodyBytes,
-        // Credentials are checked before the body is read: an unauthenticated client never
-        // makes the collector read, parse or answer about megabytes.
-        onRequest: async (request: OrgRequest, reply) => {
-          const check = checkApiKey(request.headers.authorization, request.params.org, settings.apiKeys)
-          if (check.ok) return
-          const error =
-            check.status === 401
-              ? 'an API key is required: Authorization: Bearer <key>'
-              : `this API key is not valid for org "${request.params.org}"`
-          return refuse(reply, 'api', check.status, check.reason, error)
+        config: { scope: 'write' },
+        validatorCompiler: paramsOnly,
+        schema: {
+          summary: 'Sends canonical events (docs/events.md): application/x-ndjson, or a JSON array',
+          description:
+            'The body may also be NDJSON (application/x-ndjson), one event a line. Each event is checked on its ' +
+            'own: the answer has one result per event, 202 when at least one was accepted, 400 (the same body) ' +
+            'when none was; refused events are dead-lettered with their reasons.',
+          params: OrgPath,
+          body: z.array(CrmEvent),
+          response: {
+            202: BatchAnswerSchema,
+            400: BatchAnswerSchema,
+            413: problemResponse('The body is larger than DUGOUT_COLLECTOR_MAX_BODY_BYTES'),
+            415: problemResponse('Neither application/json nor application/x-ndjson'),
+            503: problemResponse('Kafka did not acknowledge: nothing is confirmed, retry (event ids dedupe)'),
+          },
         },
       },
       async (request: OrgRequest, reply) => {
         const { org } = request.params
         const type = mediaType(request)
         if (type !== JSON_TYPE && type !== NDJSON_TYPE) {
-          return reply.code(415).send({ error: `events must be sent as ${JSON_TYPE} (an array) or ${NDJSON_TYPE}` })
+          return unsupported(reply, `must be ${JSON_TYPE} (an array of events) or ${NDJSON_TYPE}`)
         }
         const format: BatchFormat = type === NDJSON_TYPE ? 'ndjson' : 'json-array'
         const items = decodeBatch(bodyOf(request), format, defaultLimits(clock()))
@@ -236,7 +293,9 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
             return { index: item.index, ...identified, status: 'accepted' }
           }
           rejected.push(issues)
-          letters.push(deadLetter(item.raw, issues, 'api', org, eventId, { [DEAD_LETTER_HEADERS.index]: String(item.index) }))
+          letters.push(
+            deadLetter(item.raw, issues, 'api', org, eventId, { [DEAD_LETTER_HEADERS.index]: String(item.index) }),
+          )
           return { index: item.index, ...identified, status: 'rejected', issues }
         })
         if (!(await handOff(request, events, letters))) return unavailable(reply)
@@ -246,10 +305,9 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       },
     )
 
-    scope.post(COLLECTOR_ROUTES.hubspot, { bodyLimit: settings.maxBodyBytes }, async (request: OrgRequest, reply) => {
+    scope.post(COLLECTOR_ROUTES.hubspot, webhookOptions('hubspot'), async (request: OrgRequest, reply) => {
       const { org } = request.params
-      if (mediaType(request) !== JSON_TYPE)
-        return reply.code(415).send({ error: `HubSpot webhooks must be ${JSON_TYPE}` })
+      if (mediaType(request) !== JSON_TYPE) return unsupported(reply, `must be ${JSON_TYPE}`)
       const secret = settings.hubspotSecrets.get(org)
       const body = bodyOf(request)
       const base = settings.publicUrl ?? `${request.protocol}://${request.host}`
@@ -267,8 +325,7 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
               secret,
               clock(),
             )
-      if (!check.ok)
-        return refuse(reply, 'hubspot', 401, check.reason, `HubSpot signature refused (${shown(check.reason)})`)
+      if (!check.ok) return refuse(reply, 'hubspot', check.reason, `HubSpot signature refused (${shown(check.reason)})`)
       const elements = parseJson(body)
       if (!Array.isArray(elements)) {
         return unreadable(
@@ -289,45 +346,47 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       )
     })
 
-    scope.post(
-      COLLECTOR_ROUTES.salesforce,
-      { bodyLimit: settings.maxBodyBytes },
-      async (request: OrgRequest, reply) => {
-        const { org } = request.params
-        if (mediaType(request) !== JSON_TYPE)
-          return reply.code(415).send({ error: `Salesforce webhooks must be ${JSON_TYPE}` })
-        const secret = settings.salesforceSecrets.get(org)
-        const body = bodyOf(request)
-        const check =
-          secret === undefined
-            ? ({ ok: false, reason: 'no_secret' } as const)
-            : verifyBodySignature(singleHeader(request, BODY_SIGNATURE_HEADER), body, secret)
-        if (!check.ok)
-          return refuse(reply, 'salesforce', 401, check.reason, `signature refused (${shown(check.reason)})`)
-        const parsed = parseJson(body)
-        if (typeof parsed !== 'object' || parsed === null) {
-          return unreadable(
-            request,
-            reply,
-            'salesforce',
-            org,
-            issue('(root)', 'type', 'must be a JSON change event or an array of them'),
-          )
-        }
-        const elements: unknown[] = Array.isArray(parsed) ? parsed : [parsed]
-        const mapping = settings.mappings.orgs[org]?.salesforce
-        return deliver(
+    scope.post(COLLECTOR_ROUTES.salesforce, webhookOptions('salesforce'), async (request: OrgRequest, reply) => {
+      const { org } = request.params
+      if (mediaType(request) !== JSON_TYPE) return unsupported(reply, `must be ${JSON_TYPE}`)
+      const secret = settings.salesforceSecrets.get(org)
+      const body = bodyOf(request)
+      const check =
+        secret === undefined
+          ? ({ ok: false, reason: 'no_secret' } as const)
+          : verifyBodySignature(singleHeader(request, BODY_SIGNATURE_HEADER), body, secret)
+      if (!check.ok) return refuse(reply, 'salesforce', check.reason, `signature refused (${shown(check.reason)})`)
+      const parsed = parseJson(body)
+      if (typeof parsed !== 'object' || parsed === null) {
+        return unreadable(
           request,
           reply,
           'salesforce',
           org,
-          mapSalesforceDelivery(elements, { org, mapping, limits: defaultLimits(clock()) }),
+          issue('(root)', 'type', 'must be a JSON change event or an array of them'),
         )
-      },
-    )
+      }
+      const elements: unknown[] = Array.isArray(parsed) ? parsed : [parsed]
+      const mapping = settings.mappings.orgs[org]?.salesforce
+      return deliver(
+        request,
+        reply,
+        'salesforce',
+        org,
+        mapSalesforceDelivery(elements, { org, mapping, limits: defaultLimits(clock()) }),
+      )
+    })
   })
   return telemetry
 }
+
+/**
+ * The route schemas' validator for bodies read raw: path and query parameters are checked, the
+ * body is left to the route (`decodeBatch` checks each event on its own and answers per event; a
+ * webhook's signature is computed over the bytes). Its body schema documents it.
+ */
+const paramsOnly: FastifySchemaCompiler<unknown> = (route) =>
+  route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : zodValidatorCompiler(route)
 
 /**
  * Serves a registry at `GET /metrics` for Prometheus, for a server the host does not run (tests,

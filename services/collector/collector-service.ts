@@ -16,7 +16,6 @@ import { loadCrmMappings } from './crm-mappings.ts'
 /** The routes' settings from the parsed configuration; reads the mapping file. */
 export async function collectorSettings(config: CollectorConfig): Promise<CollectorSettings> {
   return {
-    apiKeys: config.DUGOUT_API_KEYS,
     hubspotSecrets: config.DUGOUT_HUBSPOT_SECRETS,
     salesforceSecrets: config.DUGOUT_SALESFORCE_SECRETS,
     mappings: await loadCrmMappings(config.DUGOUT_CRM_MAPPINGS),
@@ -80,7 +79,7 @@ export const startCollector: ServiceStarter = async ({ config, logger, http, tel
     }
   }
   logger.info(
-    { routes: Object.values(COLLECTOR_ROUTES), mappedOrgs: orgs, apiKeys: settings.apiKeys.length },
+    { routes: Object.values(COLLECTOR_ROUTES), mappedOrgs: orgs, apiKeys: config.DUGOUT_API_KEYS.length },
     'collector routes registered',
   )
   return {

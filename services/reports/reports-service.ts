@@ -1,61 +1,148 @@
 /**
  * The reports HTTP API: `GET /v1/orgs/:org/reports/:name?from=&to=`, the org settings, and
  * `POST /v1/orgs/:org/rebuild`. With the embedded engine the running services own the data folder,
- * so the CLI's `report` reads through these routes.
+ * so the CLI's `report` and `org` read through these routes.
+ *
+ * | route | right | success | refusals (problem+json) |
+ * |---|---|---|---|
+ * | `GET /v1/reports` | none | 200 the report names | |
+ * | `GET /v1/orgs/:org/reports/:name` | read | 200 rows (json, csv, table) | 400, 401, 403, 404 unknown report, 409 unusable stored setting |
+ * | `GET /v1/orgs/:org/settings` | read | 200 | 400, 401, 403 |
+ * | `PUT /v1/orgs/:org/settings` | admin | 200 the settings now | 400, 401, 403 |
+ * | `POST /v1/orgs/:org/rebuild` | admin | 202 workflow id and link | 400, 401, 403 |
+ *
+ * Parameters are checked with the schemas the CLI uses (services/runtime/http-api.ts validates
+ * the route schemas with `parseParams`), before any query or workflow starts.
  */
 import { Client, Connection } from '@temporalio/client'
 import type { FastifyInstance } from 'fastify'
-import { invalidParametersProblem, PROBLEM_CONTENT_TYPE } from '../../schemas/api-problem.schema.ts'
-import { parseParams, RebuildBody, RebuildParams } from '../../schemas/report-params.schema.ts'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import {
+  invalidParametersProblem,
+  problem,
+  PROBLEM_TYPES,
+  type Problem as ProblemBody,
+} from '../../schemas/api-problem.schema.ts'
+import { OrgPath, OrgSettingsAnswer, OrgSettingsBody, RebuildStartedAnswer } from '../../schemas/http-api.schema.ts'
+import {
+  DayRange,
+  parseParams,
+  RebuildBody,
+  RebuildParams,
+  type ParamIssue,
+} from '../../schemas/report-params.schema.ts'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { getOrgSettings, OrgSettingsError, setOrgSettings } from '../projections/org-settings.ts'
 import { REPORT_NAMES, ReportParamsError, runReport, validateReportParams } from './report-queries.ts'
+import { problemResponse, requireHttpApi, sendProblem } from '../runtime/http-api.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
 import { startRebuild, type StartedRebuild } from '../worker/workflow-client.ts'
-import { formatReport, REPORT_FORMATS, type ReportFormat } from './report-format.ts'
+import { formatReport, REPORT_FORMATS } from './report-format.ts'
+
+const ReportPath = OrgPath.extend({
+  name: z.enum(REPORT_NAMES, { error: `must be one of ${REPORT_NAMES.join(', ')}` }),
+})
+
+const ReportQuery = DayRange.extend({
+  format: z
+    .enum(REPORT_FORMATS, { error: `must be one of ${REPORT_FORMATS.join(', ')}` })
+    .default('json')
+    .meta({ description: 'json (rows), csv, or table (text)' }),
+})
+
+const ReportRows = z
+  .array(z.record(z.string(), z.unknown()))
+  .meta({ description: 'One row per manager or rep; the columns of docs/metrics.md "Reports"' })
 
 export function registerReportRoutes(app: FastifyInstance, ch: ClickHouse): void {
-  app.get<{ Params: { org: string; name: string }; Querystring: { from?: string; to?: string; format?: string } }>(
+  requireHttpApi(app)
+  const api = app.withTypeProvider<ZodTypeProvider>()
+  api.get(
     '/v1/orgs/:org/reports/:name',
+    {
+      config: { scope: 'read', notFoundParams: ['name'] },
+      schema: {
+        summary: 'A report of docs/metrics.md over an inclusive range of days (org time zone)',
+        params: ReportPath,
+        querystring: ReportQuery,
+        response: {
+          200: {
+            description: 'The rows, as JSON, CSV or a text table',
+            content: {
+              'application/json': { schema: ReportRows },
+              'text/csv': { schema: z.string() },
+              'text/plain': { schema: z.string() },
+            },
+          },
+          400: problemResponse('A parameter breaks its rule (each named in errors); no query ran'),
+          404: problemResponse('No report of that name'),
+          409: problemResponse("The org's stored settings cannot be used; change them with PUT settings"),
+        },
+      },
+    },
     async (request, reply) => {
       const { org, name } = request.params
-      const { from, to, format = 'json' } = request.query
-      if (!from || !to) return reply.code(400).send({ error: 'from and to are required (YYYY-MM-DD, inclusive)' })
-      if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
-        return reply.code(400).send({ error: `format: must be one of ${REPORT_FORMATS.join(', ')}` })
-      }
+      const { from, to, format } = request.query
       try {
+        // The CLI's check (the range's length among it), on the parameters as one.
         validateReportParams(name, { org, from, to })
       } catch (error) {
-        if (!(error instanceof ReportParamsError)) throw error
-        const unknownReport = !(REPORT_NAMES as readonly string[]).includes(name)
-        return reply.code(unknownReport ? 404 : 400).send({ error: error.message })
+        if (error instanceof ReportParamsError) return sendProblem(reply, invalidParametersProblem(error.issues))
+        throw error
       }
       let rows
       try {
         rows = await runReport(ch, name, { org, from, to })
       } catch (error) {
         // A stored setting the engine cannot use: the request is fine, the org's state is not.
-        if (error instanceof OrgSettingsError) return reply.code(409).send({ error: error.message })
+        if (error instanceof OrgSettingsError) {
+          return sendProblem(reply, problem(PROBLEM_TYPES.conflict, 409, error.message))
+        }
         throw error
       }
       if (format === 'json') return reply.send(rows)
-      return reply
-        .type(format === 'csv' ? 'text/csv' : 'text/plain')
-        .send(formatReport(name, rows, format as ReportFormat))
+      return reply.type(format === 'csv' ? 'text/csv' : 'text/plain').send(formatReport(name, rows, format))
     },
   )
-  app.get('/v1/reports', async () => ({ reports: REPORT_NAMES }))
-  app.get<{ Params: { org: string } }>('/v1/orgs/:org/settings', async (request) =>
-    getOrgSettings(ch, request.params.org),
+  api.get(
+    '/v1/reports',
+    {
+      schema: {
+        summary: 'The names of the reports',
+        response: { 200: z.object({ reports: z.array(z.enum(REPORT_NAMES)) }) },
+      },
+    },
+    async () => ({ reports: [...REPORT_NAMES] }),
   )
-  app.put<{ Params: { org: string }; Body: { timezone?: string; defaultCurrency?: string } }>(
+  api.get(
     '/v1/orgs/:org/settings',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: "An org's settings (defaults for anything never set)",
+        params: OrgPath,
+        response: { 200: OrgSettingsAnswer, 400: problemResponse('A parameter breaks its rule') },
+      },
+    },
+    async (request) => getOrgSettings(ch, request.params.org),
+  )
+  api.put(
+    '/v1/orgs/:org/settings',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: "Changes an org's settings; a rebuild then recomputes its metrics with them",
+        params: OrgPath,
+        body: OrgSettingsBody,
+        response: { 200: OrgSettingsAnswer, 400: problemResponse('A parameter breaks its rule') },
+      },
+    },
     async (request, reply) => {
       try {
-        return await setOrgSettings(ch, request.params.org, request.body ?? {})
+        return await setOrgSettings(ch, request.params.org, request.body)
       } catch (error) {
-        if (error instanceof OrgSettingsError) return reply.code(400).send({ error: error.message })
+        if (error instanceof OrgSettingsError) return sendProblem(reply, settingProblem(error.message))
         throw error
       }
     },
@@ -71,12 +158,36 @@ export type RebuildStarter = (params: RebuildParams) => Promise<StartedRebuild>
  * anything starts: a bad one gets a 400 problem+json (RFC 9457) naming each, and no workflow.
  */
 export function registerRebuildRoute(app: FastifyInstance, start: RebuildStarter): void {
-  app.post<{ Params: { org: string }; Body: unknown }>('/v1/orgs/:org/rebuild', async (request, reply) => {
-    const body = parseParams(RebuildBody, request.body ?? {})
-    const params = body.ok ? parseParams(RebuildParams, { org: request.params.org, ...body.value }) : body
-    if (!params.ok) return reply.code(400).type(PROBLEM_CONTENT_TYPE).send(invalidParametersProblem(params.issues))
-    return reply.code(202).send(await start(params.value))
-  })
+  requireHttpApi(app)
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/v1/orgs/:org/rebuild',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: "Recomputes an org's metrics from the event store over a range (default: every day with events)",
+        params: OrgPath,
+        body: RebuildBody,
+        response: {
+          202: RebuildStartedAnswer,
+          400: problemResponse('A parameter breaks its rule (each named in errors); nothing started'),
+        },
+      },
+    },
+    async (request, reply) => {
+      // The body alone cannot say whether from ≤ to holds with the org's own defaults: the
+      // parameters are checked again as one, as the CLI checks them.
+      const params = parseParams(RebuildParams, { org: request.params.org, ...request.body })
+      if (!params.ok) return sendProblem(reply, invalidParametersProblem(params.issues))
+      return reply.code(202).send(await start(params.value))
+    },
+  )
+}
+
+/** The problem of an `OrgSettingsError`, whose message reads `<field>: <rule> (got …)`. */
+function settingProblem(message: string): ProblemBody {
+  const m = /^(\w+): (.*?)(?: \(got .*\))?$/.exec(message)
+  const issue: ParamIssue | undefined = m ? { parameter: m[1]!, rule: m[2]!, message } : undefined
+  return issue ? invalidParametersProblem([issue]) : problem(PROBLEM_TYPES.invalidParameters, 400, message)
 }
 
 export const startReports: ServiceStarter = async ({ http, clickhouse, config }) => {

@@ -1,11 +1,14 @@
 /**
  * The one HTTP server of a Dugout process. Services register their routes on it (collector:
- * events and webhooks; reports: report queries) before it listens; health and readiness are
- * built in.
+ * events and webhooks; reports: report queries) before it listens. It comes with the API's
+ * plumbing (http-api.ts: API keys on every org route, zod validation, problem+json errors,
+ * `GET /openapi.json`); health, readiness and `/metrics` are operational and stay open.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
+import type { ApiKeyHash } from '../../schemas/collector-config.schema.ts'
 import type { HttpConfig } from '../../schemas/config.schema.ts'
+import { installHttpApi } from './http-api.ts'
 import type { Logger } from './logger.ts'
 
 /** Ready or not; a check that is not ready may say why (it is shown in /readyz). */
@@ -25,9 +28,19 @@ export interface HttpServer {
   url: string
 }
 
-export async function startHttpServer(config: HttpConfig, logger: Logger, metrics?: Registry): Promise<HttpServer> {
+/**
+ * A server whose org routes accept `apiKeys` (`DUGOUT_API_KEYS`, and the local key under
+ * `dugout run`); none accepted at all when the list is empty.
+ */
+export async function startHttpServer(
+  config: HttpConfig,
+  logger: Logger,
+  apiKeys: readonly ApiKeyHash[],
+  metrics?: Registry,
+): Promise<HttpServer> {
   // Fastify logs each request at info: the http component's logger keeps warnings and errors.
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger })
+  await installHttpApi(app, { apiKeys })
   const checks = new Map<string, ReadinessCheck>()
   let health: HealthReport = () => ({})
   // Liveness: the process is alive while every hosted service still runs. A service that gave up

@@ -9,6 +9,7 @@ import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-clie
 import { migrate } from '../clickhouse/migrations.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { startHttpServer, type HttpServer } from './http-server.ts'
+import { ensureLocalApiKey, localApiKeyHashes } from './local-api-key.ts'
 
 export const SERVICE_NAMES = ['collector', 'ingest', 'worker', 'reports'] as const
 export type ServiceName = (typeof SERVICE_NAMES)[number]
@@ -82,7 +83,9 @@ export async function startHost(
   if (applied.length) logger.info({ applied }, 'clickhouse migrations applied')
   const metrics = new Registry()
   collectDefaultMetrics({ register: metrics, prefix: 'dugout_' })
-  const http = await startHttpServer(config, logger, metrics)
+  // The CLI on this machine authenticates with the local key ($DUGOUT_HOME, mode 0600): no set-up.
+  const apiKeys = [...config.DUGOUT_API_KEYS, ...localApiKeyHashes(ensureLocalApiKey(config.DUGOUT_HOME))]
+  const http = await startHttpServer(config, logger, apiKeys, metrics)
   const opened: ClickHouse[] = []
   const openClickHouse = () => {
     if (clickhouse.engine === 'server') return clickhouse

@@ -6,7 +6,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { logLevel, type Consumer, type IHeaders } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
-import { apiKeyEntry } from '../../services/collector/api-keys.ts'
+import { apiKeyHash } from '../../services/collector/api-keys.ts'
+import { installHttpApi } from '../../services/runtime/http-api.ts'
 import { registerCollectorRoutes } from '../../services/collector/collector-routes.ts'
 import { NO_MAPPINGS } from '../../services/collector/crm-mappings.ts'
 import { DEAD_LETTER_HEADERS as DLQ_HEADERS } from '../../services/kafka/dead-letter-headers.ts'
@@ -31,12 +32,11 @@ beforeAll(async () => {
   await ensureTopics(kafka, dugoutTopics(testConfig))
   producer = await createEventProducer(kafka, testConfig)
   app = Fastify()
-  const [, , sha256] = apiKeyEntry('acme', KEY).split(':')
+  await installHttpApi(app, { apiKeys: [apiKeyHash('acme', KEY, 'write')] })
   await registerCollectorRoutes(app, {
     producer,
     clock: () => new Date(),
     settings: {
-      apiKeys: [{ org: 'acme', sha256: sha256! }],
       hubspotSecrets: new Map(),
       salesforceSecrets: new Map(),
       mappings: NO_MAPPINGS,

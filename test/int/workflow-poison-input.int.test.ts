@@ -13,7 +13,9 @@ import { waitForOrgMetrics, MetricsWorkflowError } from '../../services/cli/metr
 import { waitForRebuild, WorkflowFailureError } from '../../services/cli/rebuild-wait.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
+import { apiKeyHash, generateApiKey } from '../../services/collector/api-keys.ts'
 import { registerRebuildRoute } from '../../services/reports/reports-service.ts'
+import { installHttpApi } from '../../services/runtime/http-api.ts'
 import { WORKFLOWS_PATH, workerActivities } from '../../services/worker/worker-service.ts'
 import { failureReason, startRebuild, workerPolls, workflowUiUrl } from '../../services/worker/workflow-client.ts'
 import {
@@ -179,6 +181,8 @@ describe('POST /v1/orgs/:org/rebuild on the real Temporal server', () => {
       // As the reports service does: a lazy connection, closed with the service.
       const lazy = Connection.lazy({ address: config.TEMPORAL_ADDRESS })
       const app = Fastify()
+      const key = generateApiKey()
+      await installHttpApi(app, { apiKeys: [apiKeyHash(steady, key, 'admin')] })
       registerRebuildRoute(app, (params) =>
         startRebuild(new Client({ connection: lazy, namespace: config.TEMPORAL_NAMESPACE }), links, params, new Date()),
       )
@@ -186,6 +190,7 @@ describe('POST /v1/orgs/:org/rebuild on the real Temporal server', () => {
         const refused = await app.inject({
           method: 'POST',
           url: `/v1/orgs/${steady}/rebuild`,
+          headers: { authorization: `Bearer ${key}` },
           payload: { from: '2026-02-30', to: '2026-03-05' },
         })
         expect(refused.statusCode).toBe(400)
@@ -194,6 +199,7 @@ describe('POST /v1/orgs/:org/rebuild on the real Temporal server', () => {
         const accepted = await app.inject({
           method: 'POST',
           url: `/v1/orgs/${steady}/rebuild`,
+          headers: { authorization: `Bearer ${key}` },
           payload: { from: '2026-03-01', to: '2026-03-31' },
         })
         expect(accepted.statusCode).toBe(202)

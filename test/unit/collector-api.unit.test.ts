@@ -4,7 +4,8 @@ import Fastify from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { registerCollectorRoutes } from '../../services/collector/collector-routes.ts'
 import { DEAD_LETTER_HEADERS } from '../../services/kafka/dead-letter-headers.ts'
-import { collectorApp, KEYS, type Harness } from '../fixtures/webhooks/collector-harness.ts'
+import { installHttpApi } from '../../services/runtime/http-api.ts'
+import { collectorApp, KEYS, WRITE_KEYS, type Harness } from '../fixtures/webhooks/collector-harness.ts'
 
 const URL = '/v1/orgs/acme/events'
 
@@ -175,6 +176,8 @@ describe('POST /v1/orgs/:org/events', () => {
     if (authorization !== undefined) headers['authorization'] = authorization
     const response = await harness.app.inject({ method: 'POST', url: URL, headers, payload: ndjson(userEvent('e-1')) })
     expect(response.statusCode).toBe(status)
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/)
+    expect(response.json()).toMatchObject({ status, errors: [{ parameter: 'Authorization' }] })
     if (status === 401) expect(response.headers['www-authenticate']).toBe('Bearer realm="dugout"')
     nothingProduced()
   })
@@ -214,12 +217,17 @@ describe('POST /v1/orgs/:org/events', () => {
     harness.producer.fail = true
     const response = await post(ndjson(userEvent('e-1')))
     expect(response.status).toBe(503)
-    expect(response.json()).toEqual({ error: expect.stringContaining('Retry the same request') })
+    expect(response.json()).toMatchObject({
+      type: 'urn:dugout:problem:unavailable',
+      status: 503,
+      detail: expect.stringContaining('Retry the same request'),
+    })
   })
 
   it("keeps its raw-body parsers to its own routes: other services' JSON routes still parse JSON", async () => {
     harness = await collectorApp()
     const app = Fastify()
+    await installHttpApi(app, { apiKeys: WRITE_KEYS })
     app.post('/v1/reports/echo', async (request) => ({ got: request.body }))
     await registerCollectorRoutes(app, {
       producer: harness.producer,

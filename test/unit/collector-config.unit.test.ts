@@ -2,7 +2,8 @@
 // file refused at boot with the JSON path of what is wrong.
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../schemas/config.schema.ts'
-import { apiKeyEntry, checkApiKey, generateApiKey, hashApiKey } from '../../services/collector/api-keys.ts'
+import { API_SCOPES, type ApiScope } from '../../schemas/collector-config.schema.ts'
+import { apiKeyEntry, apiKeyHash, checkApiKey, generateApiKey, hashApiKey } from '../../services/collector/api-keys.ts'
 import {
   CrmMappingsError,
   loadCrmMappings,
@@ -34,18 +35,24 @@ describe('collector configuration', () => {
     expect(c.DUGOUT_PUBLIC_URL).toBeUndefined()
   })
 
-  it('parses API key hashes, several per org for rotation', () => {
-    const c = loadConfig({ DUGOUT_API_KEYS: `acme:sha256:${HEX}, acme:sha256:${'A'.repeat(64)},globex:sha256:${HEX}` })
+  it('parses API key hashes with their right, several per org for rotation; an entry without one is write', () => {
+    const c = loadConfig({
+      DUGOUT_API_KEYS: `acme:sha256:${HEX}, acme:read:sha256:${'A'.repeat(64)},acme:admin:sha256:${HEX},globex:write:sha256:${HEX}`,
+    })
     expect(c.DUGOUT_API_KEYS).toEqual([
-      { org: 'acme', sha256: HEX },
-      { org: 'acme', sha256: 'a'.repeat(64) },
-      { org: 'globex', sha256: HEX },
+      { org: 'acme', scope: 'write', sha256: HEX },
+      { org: 'acme', scope: 'read', sha256: 'a'.repeat(64) },
+      { org: 'acme', scope: 'admin', sha256: HEX },
+      { org: 'globex', scope: 'write', sha256: HEX },
     ])
   })
 
   it.each([
     ['DUGOUT_API_KEYS', 'acme:plaintext-key', 'org:sha256:<64 hex digits>'],
     ['DUGOUT_API_KEYS', `ACME:sha256:${HEX}`, 'org:sha256:<64 hex digits>'],
+    ['DUGOUT_API_KEYS', `acme:owner:sha256:${HEX}`, 'org:<read|write|admin>:sha256:<64 hex digits>'],
+    // Every org is the local key's alone: the configuration cannot name it.
+    ['DUGOUT_API_KEYS', `*:admin:sha256:${HEX}`, 'org:<read|write|admin>:sha256:<64 hex digits>'],
     ['DUGOUT_HUBSPOT_SECRETS', 'acme', 'org:secret'],
     ['DUGOUT_SALESFORCE_SECRETS', 'acme:one,acme:two', 'one secret per org'],
     ['DUGOUT_COLLECTOR_MAX_BODY_BYTES', '10MB', 'whole number of bytes'],
@@ -77,18 +84,48 @@ describe('collector configuration', () => {
 describe('API keys', () => {
   it('hashes a key with SHA-256, as the documented one-liner does', () => {
     expect(hashApiKey('abc')).toBe(HEX)
-    expect(apiKeyEntry('acme', 'abc')).toBe(`acme:sha256:${HEX}`)
+    expect(apiKeyEntry('acme', 'abc', 'read')).toBe(`acme:read:sha256:${HEX}`)
   })
 
   it('generates keys of 256 bits that authenticate through their config entry', () => {
     const key = generateApiKey()
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    const [{ DUGOUT_API_KEYS: keys }] = [loadConfig({ DUGOUT_API_KEYS: apiKeyEntry('acme', key) })]
-    expect(checkApiKey(`Bearer ${key}`, 'acme', keys)).toEqual({ ok: true })
-    expect(checkApiKey(`Bearer ${key}`, 'globex', keys)).toEqual({ ok: false, status: 403, reason: 'other_org' })
-    expect(checkApiKey(`Bearer ${key}x`, 'acme', keys)).toEqual({ ok: false, status: 403, reason: 'unknown_key' })
-    expect(checkApiKey(`bearer${key}`, 'acme', keys)).toEqual({ ok: false, status: 401, reason: 'malformed' })
-    expect(checkApiKey(undefined, 'acme', keys)).toEqual({ ok: false, status: 401, reason: 'missing' })
+    const [{ DUGOUT_API_KEYS: keys }] = [loadConfig({ DUGOUT_API_KEYS: apiKeyEntry('acme', key, 'write') })]
+    expect(checkApiKey(`Bearer ${key}`, 'acme', 'write', keys)).toEqual({ ok: true })
+    expect(checkApiKey(`Bearer ${key}`, 'globex', 'write', keys)).toEqual({
+      ok: false,
+      status: 403,
+      reason: 'other_org',
+    })
+    expect(checkApiKey(`Bearer ${key}x`, 'acme', 'write', keys)).toEqual({
+      ok: false,
+      status: 403,
+      reason: 'unknown_key',
+    })
+    expect(checkApiKey(`bearer${key}`, 'acme', 'write', keys)).toEqual({ ok: false, status: 401, reason: 'malformed' })
+    expect(checkApiKey(undefined, 'acme', 'write', keys)).toEqual({ ok: false, status: 401, reason: 'missing' })
+  })
+
+  it('grants a right by scope: admin also reads, nothing else implies another', () => {
+    const key = generateApiKey()
+    const granted = (scope: ApiScope) =>
+      API_SCOPES.filter((needed) => checkApiKey(`Bearer ${key}`, 'acme', needed, [apiKeyHash('acme', key, scope)]).ok)
+    expect(granted('read')).toEqual(['read'])
+    expect(granted('write')).toEqual(['write'])
+    expect(granted('admin')).toEqual(['read', 'admin'])
+    expect(checkApiKey(`Bearer ${key}`, 'acme', 'admin', [apiKeyHash('acme', key, 'read')])).toEqual({
+      ok: false,
+      status: 403,
+      reason: 'insufficient_scope',
+    })
+  })
+
+  it('refuses every key when none is configured: there is no open mode', () => {
+    expect(checkApiKey(`Bearer ${generateApiKey()}`, 'acme', 'read', [])).toEqual({
+      ok: false,
+      status: 403,
+      reason: 'unknown_key',
+    })
   })
 })
 

@@ -6,13 +6,19 @@ import { loadConfig } from '../../schemas/config.schema.ts'
 import type { RebuildParams } from '../../schemas/report-params.schema.ts'
 import { rebuildCommand, reportCommand } from '../../services/cli/report-commands.ts'
 import { ParamsError } from '../../services/errors.ts'
+import { apiKeyHash } from '../../services/collector/api-keys.ts'
 import { registerRebuildRoute } from '../../services/reports/reports-service.ts'
+import { installHttpApi } from '../../services/runtime/http-api.ts'
 
 const DAY_RULE = 'must be a calendar date YYYY-MM-DD between 1970-01-01 and 2149-06-05'
 
-function rebuildApi() {
+const ADMIN_KEY = 'rebuild-edge-admin-key-5b1e'
+const headers = { authorization: `Bearer ${ADMIN_KEY}` }
+
+async function rebuildApi() {
   const started: RebuildParams[] = []
   const app = Fastify()
+  await installHttpApi(app, { apiKeys: [apiKeyHash('holdout', ADMIN_KEY, 'admin')] })
   registerRebuildRoute(app, async (params) => {
     started.push(params)
     return { workflowId: `rebuild:${params.org}:x`, runId: 'run', url: 'http://127.0.0.1:8233/x' }
@@ -22,10 +28,11 @@ function rebuildApi() {
 
 describe('POST /v1/orgs/:org/rebuild', () => {
   it('refuses a day that does not exist with a problem+json naming it, and starts nothing', async () => {
-    const { app, started } = rebuildApi()
+    const { app, started } = await rebuildApi()
     const response = await app.inject({
       method: 'POST',
       url: '/v1/orgs/holdout/rebuild',
+      headers,
       payload: { from: '2026-02-30', to: '2026-03-05' },
     })
     expect(response.statusCode).toBe(400)
@@ -52,21 +59,22 @@ describe('POST /v1/orgs/:org/rebuild', () => {
     ],
     ['the org in the body', 'holdout', { org: 'other' }, 'org', 'is not a parameter'],
   ])('refuses %s', async (_what, org, payload, parameter, rule) => {
-    const { app, started } = rebuildApi()
-    const response = await app.inject({ method: 'POST', url: `/v1/orgs/${org}/rebuild`, payload })
+    const { app, started } = await rebuildApi()
+    const response = await app.inject({ method: 'POST', url: `/v1/orgs/${org}/rebuild`, headers, payload })
     expect(response.statusCode).toBe(400)
     expect(response.json()).toMatchObject({ status: 400, errors: [{ parameter, rule }] })
     expect(started).toEqual([])
   })
 
   it('starts a rebuild of every day, or of a range, and answers 202 with its workflow id and link', async () => {
-    const { app, started } = rebuildApi()
-    const all = await app.inject({ method: 'POST', url: '/v1/orgs/holdout/rebuild' })
+    const { app, started } = await rebuildApi()
+    const all = await app.inject({ method: 'POST', url: '/v1/orgs/holdout/rebuild', headers })
     expect(all.statusCode).toBe(202)
     expect(all.json()).toEqual({ workflowId: 'rebuild:holdout:x', runId: 'run', url: 'http://127.0.0.1:8233/x' })
     const range = await app.inject({
       method: 'POST',
       url: '/v1/orgs/holdout/rebuild',
+      headers,
       payload: { from: '2026-03-01', to: '2026-03-05' },
     })
     expect(range.statusCode).toBe(202)
