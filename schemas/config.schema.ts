@@ -209,7 +209,7 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   MAIL_FROM: 'Sender of insight emails (default Dugout <dugout@localhost>).',
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',
   DUGOUT_API_KEYS:
-    'API keys of POST /v1/orgs/:org/events, as org:sha256:<hex of SHA-256 of the key>, comma-separated; several per org for rotation (default none).',
+    'API keys of the routes under /v1/orgs/:org/, as org:<read|write|admin>:sha256:<hex of SHA-256 of the key>, comma-separated; several per org for rotation; org:sha256:<hex> means write (default none: every org route refused, but for the local key of dugout run in $DUGOUT_HOME/local-api-key).',
   DUGOUT_COLLECTOR_MAX_BODY_BYTES:
     'Largest request body the collector accepts, in bytes; larger is 413 (default 10485760, 10 MiB).',
   DUGOUT_CRM_MAPPINGS:
