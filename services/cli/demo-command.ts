@@ -16,7 +16,9 @@ import { createKafka, dugoutTopics, ensureTopics } from '../kafka/kafka-client.t
 import { formatReport } from '../reports/report-format.ts'
 import { startHost } from '../runtime/service-host.ts'
 import { SERVICE_STARTERS } from './service-registry.ts'
-import { createLogger } from '../runtime/logger.ts'
+import { pino } from 'pino'
+import type { Logger } from '../runtime/logger.ts'
+import type { ReportName, ReportRow } from '../reports/report-queries.ts'
 import { demoStory, type DemoReports } from './demo-story.ts'
 import { estimateEventCount, generateOrg, type GenerateOptions } from '../demo/org-generator.ts'
 
@@ -39,6 +41,34 @@ function addDay(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
 }
 
+/**
+ * The services' log inside the demo: errors only (unless LOG_LEVEL asks for more), as indented
+ * lines among the demo's own, not JSON. A broker still electing its group coordinator at first
+ * start is routine; the demo's steps say what is going on.
+ */
+function demoLogger(config: DugoutConfig): Logger {
+  const level = config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL
+  return pino(
+    { level },
+    {
+      write(line: string) {
+        try {
+          const entry = JSON.parse(line) as {
+            msg?: string
+            service?: string
+            component?: string
+            err?: { message?: string }
+          }
+          const who = entry.service ?? entry.component ?? 'dugout'
+          say(`    ${who}: ${entry.msg ?? ''}${entry.err?.message ? ` (${entry.err.message})` : ''}`)
+        } catch {
+          say(`    ${line.trimEnd()}`)
+        }
+      },
+    },
+  )
+}
+
 export async function runDemo(config: DugoutConfig, options: DemoOptions): Promise<void> {
   const started = performance.now()
   say('1/5 bringing the local stack up (Kafka, Temporal)…')
@@ -50,14 +80,7 @@ export async function runDemo(config: DugoutConfig, options: DemoOptions): Promi
       ? '2/5 using the Dugout services already running (`dugout up`)'
       : '2/5 starting the Dugout services in this process (collector, ingest, worker, reports)…',
   )
-  const host = external
-    ? undefined
-    : await startHost(
-        config,
-        SERVICE_STARTERS,
-        undefined,
-        createLogger({ LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }),
-      )
+  const host = external ? undefined : await startHost(config, SERVICE_STARTERS, undefined, demoLogger(config))
   try {
     const generate: GenerateOptions = { ...options }
     const total = estimateEventCount(generate)
@@ -107,28 +130,33 @@ export async function runDemo(config: DugoutConfig, options: DemoOptions): Promi
     let reports: DemoReports
     try {
       const params = { org: options.org, ...week }
+      const named = { names: true }
       reports = {
-        autonomy: await data.report('manager-autonomy', params),
-        direction: await data.report('manager-direction', params),
-        care: await data.report('manager-care', params),
-        volume: await data.report('rep-volume', params),
+        autonomy: await data.report('manager-autonomy', params, named),
+        direction: await data.report('manager-direction', params, named),
+        care: await data.report('manager-care', params, named),
+        volume: await data.report('rep-volume', params, named),
+        summary: await data.report('team-summary', params, named),
       }
     } finally {
       await data.close()
     }
     const out = process.stdout
+    const section = (title: string, name: ReportName, rows: ReportRow[]) =>
+      out.write(`\n${title}\n\n${formatReport(name, rows, 'table')}`)
     out.write(`\n${demoStory(reports, week).join('\n')}\n`)
-    out.write(`\nManager autonomy (empower me)\n${formatReport('manager-autonomy', reports.autonomy, 'table')}`)
-    out.write(`\nManager direction (direct me)\n${formatReport('manager-direction', reports.direction, 'table')}`)
-    out.write(`\nManager care (care about me)\n${formatReport('manager-care', reports.care, 'table')}`)
-    out.write(`\nRep volume\n${formatReport('rep-volume', reports.volume, 'table')}`)
+    section("Team summary: each manager's three jobs and the team's volume", 'team-summary', reports.summary)
+    section('Empower me (manager autonomy)', 'manager-autonomy', reports.autonomy)
+    section('Direct me (manager direction)', 'manager-direction', reports.direction)
+    section('Care about me (manager care)', 'manager-care', reports.care)
+    section('Rep volume', 'rep-volume', reports.volume)
     out.write(
       [
         '',
         'Where to look next:',
         `  Temporal UI, the per-org metrics workflow:  http://127.0.0.1:${config.DUGOUT_TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`,
         `  any report, any range:   npx dugout up && npx dugout report rep-volume --org ${options.org} --from ${options.start} --to ${to} --format csv`,
-        `  the whole quarter:       npx dugout report manager-care --org ${options.org} --from ${options.start} --to ${to}`,
+        `  the whole quarter:       npx dugout report team-summary --org ${options.org} --from ${options.start} --to ${to} --wide`,
         `  ClickHouse:              tables ${config.CLICKHOUSE_DATABASE}.events and ${config.CLICKHOUSE_DATABASE}.metric_*; set CLICKHOUSE_URL to use a ClickHouse server (BI tools connect there)`,
         `  your own CRM events:     npx dugout import events.ndjson --wait   (format: schemas/events.schema.json)`,
         '',

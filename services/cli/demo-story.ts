@@ -5,11 +5,13 @@
 import type { ReportRow } from '../reports/report-queries.ts'
 import { MANAGER_STYLES, styleOfManager } from '../demo/manager-styles.ts'
 
+/** The reports the demo prints, with `manager_name` / `rep_name` beside the ids. */
 export interface DemoReports {
   autonomy: ReportRow[]
   direction: ReportRow[]
   care: ReportRow[]
   volume: ReportRow[]
+  summary: ReportRow[]
 }
 
 const pct = (v: unknown) => (typeof v === 'number' ? `${Math.round(v * 100)}%` : 'n/a')
@@ -21,10 +23,23 @@ const minutes = (v: unknown) => {
 }
 const num = (v: unknown) => (typeof v === 'number' ? v : -Infinity)
 
-/** `mgr-3` → `mgr-3 (coach)`: the generator's styles are the ground truth of the demo. */
-export function managerLabel(id: string): string {
+/** A person's name in a row, else their id. */
+function nameOf(row: ReportRow, id = 'manager_id'): string {
+  const name = row[id.replace('_id', '_name')]
+  return typeof name === 'string' && name !== '' ? name : String(row[id])
+}
+
+/**
+ * A manager's row → `Zoe Tanaka (mgr-3, coach)`: the generator's styles are the ground truth of
+ * the demo, so the story says which style each manager was generated with.
+ */
+export function managerLabel(row: ReportRow): string {
+  const id = String(row.manager_id)
   const index = Number(/^mgr-(\d+)$/.exec(id)?.[1] ?? NaN) - 1
-  return Number.isInteger(index) && index >= 0 ? `${id} (${MANAGER_STYLES[styleOfManager(index)].name})` : id
+  const style = Number.isInteger(index) && index >= 0 ? MANAGER_STYLES[styleOfManager(index)].name : undefined
+  const name = nameOf(row)
+  const details = [...(name === id ? [] : [id]), ...(style ? [style] : [])]
+  return details.length ? `${name} (${details.join(', ')})` : name
 }
 
 function ranked(rows: ReportRow[], key: string, descending: boolean, id = 'manager_id'): ReportRow[] {
@@ -44,9 +59,9 @@ export function demoStory(reports: DemoReports, week: { from: string; to: string
   const bottom = byIntervention[byIntervention.length - 1]
   if (top && bottom) {
     lines.push(
-      `Empower me — ${managerLabel(String(top.manager_id))} stepped into ${pct(top.intervention_rate)} of the team's active deals ` +
-        `(${top.deals_intervened} of ${top.deals_active}); ${managerLabel(String(bottom.manager_id))} only ${pct(bottom.intervention_rate)}.`,
-      `  Ranked by intervention rate: ${byIntervention.map((r) => `${r.manager_id} ${pct(r.intervention_rate)}`).join(' > ')}`,
+      `Empower me — ${managerLabel(top)} stepped into ${pct(top.intervention_rate)} of the team's active deals ` +
+        `(${top.deals_intervened} of ${top.deals_active}); ${managerLabel(bottom)} only ${pct(bottom.intervention_rate)}.`,
+      `  Ranked by intervention rate: ${byIntervention.map((r) => `${nameOf(r)} ${pct(r.intervention_rate)}`).join(' > ')}`,
     )
   }
   const byReply = ranked(reports.care, 'median_reply_minutes', false)
@@ -54,15 +69,15 @@ export function demoStory(reports: DemoReports, week: { from: string; to: string
   const fastest = byReply[0]
   if (fastest && slowest) {
     lines.push(
-      `Care about me — ${managerLabel(String(fastest.manager_id))} answers reps in ${minutes(fastest.median_reply_minutes)} (median); ` +
-        `${managerLabel(String(slowest.manager_id))} takes ${minutes(slowest.median_reply_minutes)} and left ${slowest.unanswered} of ${slowest.rep_messages} messages unanswered.`,
-      `  Ranked by median reply time: ${byReply.map((r) => `${r.manager_id} ${minutes(r.median_reply_minutes)}`).join(' < ')}`,
+      `Care about me — ${managerLabel(fastest)} answers reps in ${minutes(fastest.median_reply_minutes)} (median); ` +
+        `${managerLabel(slowest)} takes ${minutes(slowest.median_reply_minutes)} and left ${slowest.unanswered} of ${slowest.rep_messages} messages unanswered.`,
+      `  Ranked by median reply time: ${byReply.map((r) => `${nameOf(r)} ${minutes(r.median_reply_minutes)}`).join(' < ')}`,
     )
   }
   const byOneOnOne = ranked(reports.care, 'one_on_one_coverage', true)
   if (byOneOnOne.length) {
     lines.push(
-      `  One-on-one coverage: ${byOneOnOne.map((r) => `${r.manager_id} ${pct(r.one_on_one_coverage)}`).join(' > ')}`,
+      `  One-on-one coverage: ${byOneOnOne.map((r) => `${nameOf(r)} ${pct(r.one_on_one_coverage)}`).join(' > ')}`,
     )
   }
   const noQuota = reports.direction.filter(
@@ -70,7 +85,7 @@ export function demoStory(reports: DemoReports, week: { from: string; to: string
   )
   lines.push(
     noQuota.length
-      ? `Direct me — ${noQuota.map((r) => `${managerLabel(String(r.manager_id))}: ${r.reps_with_quota} of ${r.team_size} reps have a quota`).join('; ')}.`
+      ? `Direct me — ${noQuota.map((r) => `${managerLabel(r)}: ${r.reps_with_quota} of ${r.team_size} reps have a quota`).join('; ')}.`
       : 'Direct me — every rep has a quota for the week.',
   )
   const byVolume = ranked(reports.volume, 'activities', true, 'rep_id')
@@ -79,7 +94,7 @@ export function demoStory(reports: DemoReports, week: { from: string; to: string
     const names = (rows: ReportRow[], key: string, show: (v: unknown) => string) =>
       rows
         .slice(0, 3)
-        .map((r) => `${r.rep_id} ${show(r[key])}`)
+        .map((r) => `${nameOf(r, 'rep_id')} ${show(r[key])}`)
         .join(', ')
     lines.push(
       `Volume — most activities: ${names(byVolume, 'activities', String)}; most new deals: ${names(ranked(reports.volume, 'opportunities_created', true, 'rep_id'), 'opportunities_created', String)}.`,

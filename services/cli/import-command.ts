@@ -80,6 +80,7 @@ export async function runImport(file: string, options: ImportCommandOptions, con
       await waitForMetrics(config, kafka, summary.orgs, await topicEnds(kafka, config.KAFKA_EVENTS_TOPIC), {
         timeoutMs: options.waitTimeout * 1000,
         onWaiting: (what) => process.stderr.write(`still waiting for ${what}\n`),
+        ingestHint: '; is `dugout up` running?',
       })
       process.stdout.write(
         `metrics up to date (${((performance.now() - started) / 1000).toFixed(1)} s after the import)\n`,

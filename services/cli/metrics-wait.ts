@@ -23,6 +23,11 @@ import {
 export interface WaitOptions {
   timeoutMs: number
   onWaiting?: (what: string) => void
+  /**
+   * Said after "N partitions behind" when ingest is slow to catch up, e.g. a hint that the
+   * services may not run; none when the caller runs them itself (the demo).
+   */
+  ingestHint?: string
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -64,7 +69,7 @@ export async function waitForMetrics(
     const behind = await partitionsBehind(kafka, config.KAFKA_CONSUMER_GROUP, config.KAFKA_EVENTS_TOPIC, ends)
     if (behind.length === 0) break
     if (Date.now() - hinted > 10_000) {
-      options.onWaiting?.(`ingest to store the events (${behind.length} partitions behind; is \`dugout up\` running?)`)
+      options.onWaiting?.(`ingest to store the events (${behind.length} partitions behind${options.ingestHint ?? ''})`)
       hinted = Date.now()
     }
     check('ingest')

@@ -2,10 +2,16 @@
 import { Client, Connection } from '@temporalio/client'
 import { Argument, Command, Option } from 'commander'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
-import { parseParams, RebuildParams, ReportParams, type ParamsResult } from '../../schemas/report-params.schema.ts'
+import {
+  parseParams,
+  RebuildParams,
+  ReportAsOfParams,
+  TrendParams,
+  type ParamsResult,
+} from '../../schemas/report-params.schema.ts'
 import { ParamsError } from '../errors.ts'
-import { REPORT_NAMES, type ReportName } from '../reports/report-queries.ts'
-import { formatReport, REPORT_FORMATS, type ReportFormat } from '../reports/report-format.ts'
+import { REPORT_COLUMNS, REPORT_NAMES, type ReportName } from '../reports/report-queries.ts'
+import { displayValue, formatReport, REPORT_FORMATS, type ReportFormat } from '../reports/report-format.ts'
 import { lastRange, parseLast, todayIn } from '../reports/report-range.ts'
 import type { ReportRow } from '../reports/report-queries.ts'
 import { startRebuild, workerPolls } from '../worker/workflow-client.ts'
@@ -31,6 +37,11 @@ export interface ReportCommandOptions {
   to?: string
   last?: string
   manager?: string
+  rep?: string
+  metric?: string
+  weeks?: string
+  asOf?: string
+  diff?: boolean
   format: ReportFormat
   wide?: boolean
   names?: boolean
@@ -91,32 +102,116 @@ export function rowsOfManager(rows: readonly ReportRow[], manager: string): Repo
   return rows.filter((row) => row.manager_id === manager)
 }
 
+/** The values that moved between two runs of a report: one line per changed cell. */
+export function reportChanges(name: ReportName, then: readonly ReportRow[], now: readonly ReportRow[]): string[] {
+  const id = REPORT_COLUMNS[name][0]!
+  const key = (row: ReportRow) => String(row[id])
+  const before = new Map(then.map((row) => [key(row), row]))
+  const after = new Map(now.map((row) => [key(row), row]))
+  const lines: string[] = []
+  for (const who of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const a = before.get(who)
+    const b = after.get(who)
+    const label = (b ?? a)![id.replace('_id', '_name')] ?? who
+    if (!a || !b) {
+      lines.push(`${label} (${who}): ${a ? 'no longer in the report' : 'new in the report'}`)
+      continue
+    }
+    for (const column of REPORT_COLUMNS[name].slice(1)) {
+      const x = JSON.stringify(a[column])
+      const y = JSON.stringify(b[column])
+      if (x !== y) {
+        lines.push(
+          `${label} (${who}) ${column}: ${displayValue(column, a[column])} → ${displayValue(column, b[column])}`,
+        )
+      }
+    }
+  }
+  return lines
+}
+
 export function reportCommand(config: () => DugoutConfig): Command {
   return new Command('report')
     .description('Print a report of docs/metrics.md for an org over an inclusive range of days (org time zone).')
-    .addArgument(new Argument('<name>', 'the report').choices(REPORT_NAMES))
+    .addArgument(new Argument('<name>', 'the report').choices([...REPORT_NAMES, 'trend']))
     .requiredOption('--org <org>', 'the org id')
     .option('--from <date>', 'first day, YYYY-MM-DD (with --to)')
     .option('--to <date>', 'last day, YYYY-MM-DD, inclusive (with --from)')
     .option('--last <span>', 'the last whole weeks or days before today, e.g. 4w or 30d (default: last week)')
-    .option('--manager <id>', "one manager's row (in rep-volume: their reps)")
+    .option('--manager <id>', "one manager's row (in rep-volume: their reps); trend: the manager")
+    .option('--rep <id>', 'trend: the rep')
+    .option('--metric <metric>', 'trend: the metric, e.g. intervention_rate, win_rate')
+    .option('--weeks <n>', 'trend: the last N whole weeks (default 8, unless --from/--to)')
+    .option('--as-of <instant>', 'as the store knew it then: only events ingested by this RFC 3339 instant')
+    .option('--diff', 'with --as-of: what changed since then, value by value')
     .addOption(new Option('--format <format>', 'output format').choices(REPORT_FORMATS).default('table'))
     .option('--wide', 'every column in the table (default: the key columns, to fit 100 columns)')
     .option('--names', 'JSON: add manager_name / rep_name beside the ids (table and CSV always show names)')
-    .action(async (name: ReportName, options: ReportCommandOptions) => {
+    .action(async (name: ReportName | 'trend', options: ReportCommandOptions) => {
+      if (options.diff && options.asOf === undefined) {
+        throw new ParamsError(
+          [{ parameter: '--diff', rule: 'needs --as-of', message: '--diff: compares --as-of with now; give --as-of' }],
+          'report: ',
+        )
+      }
       const data = await openDugoutData(config())
       try {
+        if (name === 'trend') {
+          const weeks = options.weeks ?? (options.from === undefined && options.to === undefined ? '8' : undefined)
+          const params = checked(
+            'report trend',
+            parseParams(
+              TrendParams,
+              definedOnly({
+                org: options.org,
+                metric: options.metric,
+                manager: options.manager,
+                rep: options.rep,
+                from: options.from,
+                to: options.to,
+                weeks,
+                asOf: options.asOf,
+              }),
+              flag,
+            ),
+          )
+          const rows = await data.trend(params)
+          if (options.format === 'table')
+            say(`${params.metric} of ${params.manager ?? params.rep} in ${params.org}, by week`)
+          process.stdout.write(formatReport('trend', rows, options.format))
+          return
+        }
         const range = await reportRange(options, async () => (await data.orgSettings(options.org)).timezone, new Date())
-        const params = checked('report', parseParams(ReportParams, { org: options.org, ...range }, flag))
+        const params = checked(
+          'report',
+          parseParams(ReportAsOfParams, definedOnly({ org: options.org, ...range, asOf: options.asOf }), flag),
+        )
         const names = options.format !== 'json' || options.names === true
-        let rows = await data.report(name, params, { names })
-        if (options.manager !== undefined) rows = rowsOfManager(rows, options.manager)
-        if (options.format === 'table') say(`${name} of ${params.org}, ${params.from} to ${params.to}`)
+        const only = (rows: ReportRow[]) =>
+          options.manager === undefined ? rows : rowsOfManager(rows, options.manager)
+        const rows = only(await data.report(name, params, { names }))
+        if (options.diff) {
+          const now = only(
+            await data.report(name, { org: params.org, from: params.from, to: params.to }, { names: true }),
+          )
+          const changes = reportChanges(name, rows, now)
+          say(`${name} of ${params.org}, ${params.from} to ${params.to}: as of ${params.asOf} → now`)
+          process.stdout.write(changes.length ? `${changes.join('\n')}\n` : 'nothing changed\n')
+          return
+        }
+        if (options.format === 'table') {
+          say(`${name} of ${params.org}, ${params.from} to ${params.to}${params.asOf ? `, as of ${params.asOf}` : ''}`)
+        }
         process.stdout.write(formatReport(name, rows, options.format, { wide: options.wide === true }))
       } finally {
         await data.close()
       }
     })
+}
+
+/** An object without its undefined values: zod's strict schemas refuse a key set to undefined. */
+function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 export function orgCommand(config: () => DugoutConfig): Command {

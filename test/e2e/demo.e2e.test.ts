@@ -21,18 +21,24 @@ describe('dugout demo', () => {
     const output = demo.output()
     for (const expected of [
       '5/5 the reports for the last full week, 2026-08-10 to 2026-08-16',
-      'Empower me — mgr-1 (micromanager)',
+      // Names, with the style each manager was generated with.
+      ' (mgr-1, micromanager) stepped into',
+      'Empower me — ',
       'Care about me',
       'Direct me',
       'Volume — most activities',
-      'Manager autonomy (empower me)',
-      'Manager direction (direct me)',
-      'Manager care (care about me)',
+      'Team summary',
+      'Empower me (manager autonomy)',
+      'Direct me (manager direction)',
+      'Care about me (manager care)',
       'Rep volume',
       'Where to look next:',
       'running it again is safe',
     ]) {
       expect(output).toContain(expected)
     }
+    // No raw log lines (JSON) among what a person reads, and no hint that the demo's own services are down.
+    expect(output).not.toMatch(/^\{"level"/m)
+    expect(output).not.toContain('is `dugout up` running?')
   })
 })
