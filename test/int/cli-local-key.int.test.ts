@@ -5,7 +5,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LOCAL_API_KEY_FILE } from '../../services/runtime/local-api-key.ts'
+import {
+  ensureLocalApiKey,
+  LOCAL_API_KEY_FILE,
+  LocalApiKeyError,
+  readLocalApiKey,
+} from '../../services/runtime/local-api-key.ts'
 import { uniqueName } from '../support/env.ts'
 import { freePort, spawnDugout, waitForHttp, type DugoutProcess } from '../support/processes.ts'
 
@@ -101,4 +106,22 @@ describe('the CLI against dugout run, with no key configured', () => {
     },
     SECONDS,
   )
+})
+
+describe('the local key file', () => {
+  it('is created once and reused by every host of the same DUGOUT_HOME', () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'dugout-home-'))
+    const first = ensureLocalApiKey(fresh)
+    expect(ensureLocalApiKey(fresh)).toBe(first)
+    expect(readLocalApiKey(fresh)).toBe(first)
+    expect(fs.readdirSync(fresh)).toEqual([LOCAL_API_KEY_FILE])
+  })
+
+  it('is refused when other users can read it: its key opens every org', () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'dugout-home-'))
+    ensureLocalApiKey(fresh)
+    fs.chmodSync(path.join(fresh, LOCAL_API_KEY_FILE), 0o644)
+    expect(() => readLocalApiKey(fresh)).toThrow(LocalApiKeyError)
+    expect(() => ensureLocalApiKey(fresh)).toThrow(/chmod 600/)
+  })
 })
