@@ -26,6 +26,7 @@ import {
 } from '../../schemas/api-problem.schema.ts'
 import { OrgPath, OrgSettingsAnswer, OrgSettingsBody, RebuildStartedAnswer } from '../../schemas/http-api.schema.ts'
 import {
+  AsOf,
   DayRange,
   parseParams,
   RebuildBody,
@@ -34,6 +35,7 @@ import {
 } from '../../schemas/report-params.schema.ts'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { getOrgSettings, OrgSettingsError, setOrgSettings } from '../projections/org-settings.ts'
+import { displayNames, withNames } from './display-names.ts'
 import { REPORT_NAMES, ReportParamsError, runReport, validateReportParams } from './report-queries.ts'
 import { problemResponse, requireHttpApi, sendProblem } from '../runtime/http-api.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
@@ -49,6 +51,11 @@ const ReportQuery = DayRange.extend({
     .enum(REPORT_FORMATS, { error: `must be one of ${REPORT_FORMATS.join(', ')}` })
     .default('json')
     .meta({ description: 'json (rows), csv, or table (text)' }),
+  as_of: AsOf.optional().meta({ description: 'Count only the events ingested by this instant (RFC 3339)' }),
+  names: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .meta({ description: 'true: manager_name / rep_name beside the ids' }),
 })
 
 const ReportRows = z
@@ -83,17 +90,22 @@ export function registerReportRoutes(app: FastifyInstance, ch: ClickHouse): void
     },
     async (request, reply) => {
       const { org, name } = request.params
-      const { from, to, format } = request.query
+      const { from, to, format, as_of: asOf, names } = request.query
+      const params = { org, from, to, ...(asOf === undefined ? {} : { asOf }) }
       try {
         // The CLI's check (the range's length among it), on the parameters as one.
-        validateReportParams(name, { org, from, to })
+        validateReportParams(name, params)
       } catch (error) {
         if (error instanceof ReportParamsError) return sendProblem(reply, invalidParametersProblem(error.issues))
         throw error
       }
       let rows
       try {
-        rows = await runReport(ch, name, { org, from, to })
+        rows = await runReport(ch, name, params)
+        if (names === 'true') {
+          const { timezone } = await getOrgSettings(ch, org)
+          rows = withNames(rows, await displayNames(ch, { org, to, tz: timezone }))
+        }
       } catch (error) {
         // A stored setting the engine cannot use: the request is fine, the org's state is not.
         if (error instanceof OrgSettingsError) {

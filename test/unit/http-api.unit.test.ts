@@ -298,6 +298,13 @@ describe('bad parameters: 400 problem+json naming the parameter and the rule, an
       'must',
     ],
     ['a repeated day', report('from=2026-03-01&from=2026-03-02&to=2026-03-05'), 'from', DAY_RULE],
+    ['an instant that is none', report('from=2026-03-01&to=2026-03-05&as_of=yesterday'), 'as_of', 'RFC 3339'],
+    [
+      'SQL in names',
+      report(`from=2026-03-01&to=2026-03-05&names=${encodeURIComponent("1' OR '1")}`),
+      'names',
+      'true or false',
+    ],
   ])('GET a report with %s', async (_what, url, parameter, rule) => {
     const { app, reached } = await startApi()
     for (const key of [KEY.local, KEY.acmeRead]) {
