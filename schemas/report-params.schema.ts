@@ -367,3 +367,114 @@ export const ReportAsOfParams = z
   .object({ org: OrgId, from: Day, to: Day, asOf: AsOf.optional() })
   .check(fromNotAfterTo, atMostMaxRange)
 export type ReportAsOfParams = z.infer<typeof ReportAsOfParams>
+
+// ---------------------------------------------------------------------------------------------
+// explain: the events and deals behind one count of docs/metrics.md.
+
+/** The count metrics of a manager (docs/metrics.md, "Per manager m"): what explain lists. */
+export const EXPLAIN_MANAGER_METRICS = [
+  'deals_active',
+  'deals_intervened',
+  'takeovers',
+  'team_wins',
+  'rep_closed_wins',
+  'team_size',
+  'reps_with_quota',
+  'goals_set',
+  'reps_with_goals',
+  'rep_messages',
+  'replied_within_24h',
+  'unanswered',
+  'one_on_ones',
+  'reps_with_one_on_one',
+  'lunches',
+  'recognitions',
+] as const
+
+/** The count metrics of a rep (docs/metrics.md, "Per rep r"). */
+export const EXPLAIN_REP_METRICS = [
+  'opportunities_created',
+  'opportunities_qualified',
+  'wins',
+  'losses',
+  'activities',
+  'calls',
+  'emails',
+  'meetings',
+  'accounts_engaged',
+  'contacts_engaged',
+  'deals_worked',
+  'multithreaded_deals',
+] as const
+
+export const EXPLAIN_METRICS = [...EXPLAIN_MANAGER_METRICS, ...EXPLAIN_REP_METRICS] as const
+
+/** The metrics that are no counts, and which counts explain them instead. */
+const NOT_COUNTS: Record<string, string> = {
+  intervention_rate: 'a ratio of deals_intervened / deals_active: explain deals_intervened and deals_active',
+  rep_led_win_share: 'a ratio of rep_closed_wins / team_wins: explain rep_closed_wins and team_wins',
+  quota_coverage: 'a ratio of reps_with_quota / team_size: explain reps_with_quota and team_size',
+  goal_coverage: 'a ratio of reps_with_goals / team_size: explain reps_with_goals and team_size',
+  reply_within_24h_share: 'a ratio of replied_within_24h / rep_messages: explain replied_within_24h and rep_messages',
+  one_on_one_coverage: 'a ratio of reps_with_one_on_one / team_size: explain reps_with_one_on_one and team_size',
+  win_rate: 'a ratio of wins / (wins + losses): explain wins and losses',
+  contacts_per_account: 'a ratio of contacts_engaged / accounts_engaged: explain contacts_engaged and accounts_engaged',
+  multithreaded_share: 'a ratio of multithreaded_deals / deals_worked: explain multithreaded_deals and deals_worked',
+  median_reply_minutes: 'a quantile of the reply delays: explain rep_messages, whose items show each reply',
+  p90_reply_minutes: 'a quantile of the reply delays: explain rep_messages, whose items show each reply',
+  pipeline_created_amount: 'an amount per currency: explain opportunities_created',
+  won_amount: 'an amount per currency: explain wins',
+}
+
+function explainMetricRule(input: unknown): string {
+  const notCount = typeof input === 'string' && Object.hasOwn(NOT_COUNTS, input) ? NOT_COUNTS[input] : undefined
+  if (input === undefined) return 'is required'
+  if (notCount) return `explain covers count metrics; ${String(input)} is ${notCount}`
+  return `must be a count metric, one of ${EXPLAIN_METRICS.join(', ')}`
+}
+
+export const ExplainMetric = z.enum(EXPLAIN_METRICS, { error: (issue) => explainMetricRule(issue.input) })
+export type ExplainMetric = z.infer<typeof ExplainMetric>
+
+/** Whether a count metric is one of a manager (`manager`) or of a rep (`rep`). */
+export function explainGrain(metric: ExplainMetric): 'manager' | 'rep' {
+  return (EXPLAIN_MANAGER_METRICS as readonly string[]).includes(metric) ? 'manager' : 'rep'
+}
+
+type ExplainInput = z.core.ParsePayload<{ metric?: string; manager?: string | undefined; rep?: string | undefined }>
+
+// Exactly one of manager and rep, the one the metric is about; nothing more when the metric is bad.
+function explainPerson(ctx: ExplainInput): void {
+  const { metric, manager, rep } = ctx.value
+  const issue = (path: string, message: string, got?: string) =>
+    ctx.issues.push({ code: 'custom', input: ctx.value, path: [path], message, ...(got ? { params: { got } } : {}) })
+  if (!(EXPLAIN_METRICS as readonly unknown[]).includes(metric)) return
+  const grain = explainGrain(metric as ExplainMetric)
+  if (manager !== undefined && rep !== undefined) {
+    issue('rep', 'must not be given with manager: explain one manager or one rep')
+  } else if (manager === undefined && rep === undefined) {
+    issue(grain, `is required for the ${grain} metric ${String(metric)}`)
+  } else if (grain === 'rep' && manager !== undefined) {
+    issue('metric', 'must be a manager metric when manager is given', `"${String(metric)}" (a rep metric)`)
+  } else if (grain === 'manager' && rep !== undefined) {
+    issue('metric', 'must be a rep metric when rep is given', `"${String(metric)}" (a manager metric)`)
+  }
+}
+
+/**
+ * Parameters of explain: an org, a count metric, exactly one of `manager` (a manager metric) and
+ * `rep` (a rep metric), the range, and optionally `asOf` as in `ReportAsOfParams`. Strict: a
+ * misspelt `manger` must not explain nobody.
+ */
+export const ExplainParams = z
+  .strictObject({
+    org: OrgId,
+    metric: ExplainMetric,
+    manager: Id.optional(),
+    rep: Id.optional(),
+    from: Day,
+    to: Day,
+    asOf: AsOf.optional(),
+  })
+  .check(explainPerson, fromNotAfterTo, atMostMaxRange)
+export type ExplainParams = z.infer<typeof ExplainParams>

@@ -10,6 +10,7 @@ import { migrate } from '../../services/clickhouse/migrations.ts'
 import { toEventRow } from '../../services/ingest/event-rows.ts'
 import { createClickHouseEventStore } from '../../services/ingest/event-store.ts'
 import { setOrgSettings } from '../../services/projections/org-settings.ts'
+import { explainMetric } from '../../services/reports/explain.ts'
 import {
   REPORT_NAMES,
   ReportParamsError,
@@ -185,6 +186,22 @@ describe('reports as of an instant', () => {
     expect(await reports(runReport, org, asOf)).toEqual(reportsA)
     // The redelivered copy, stored after asOf, does not hide its event: o1 counts as created.
     expect(asOfA['rep-volume']!.find((row) => row['rep_id'] === 'r1')).toMatchObject({ opportunities_created: 1 })
+  })
+
+  it('explain as of an instant lists what the store knew then', async () => {
+    const org = uniqueName('asof_explain').toLowerCase()
+    await setOrgSettings(ch, org, {})
+    await store(org, A)
+    const stampsA = await ingestedAt(org, 'a-')
+    const asOf = rfc3339(stampsA[stampsA.length - 1]!)
+    await sleep(5)
+    await store(org, B)
+    const params = { org, metric: 'deals_intervened' as const, manager: 'm1', ...RANGE }
+    expect((await explainMetric(ch, { ...params, asOf })).items).toEqual([])
+    const now = await explainMetric(ch, params)
+    expect(now.items.map((item) => [item.id, item.events.map((e) => e.event_id)])).toEqual([['o1', ['b-01', 'b-02']]])
+    const unanswered = await explainMetric(ch, { ...params, metric: 'unanswered', asOf })
+    expect(unanswered).toMatchObject({ value: 1, as_of: asOf, items: [{ id: 'a-06' }] })
   })
 
   it('refuses an as-of that is no RFC 3339 instant with offset, naming it', async () => {
