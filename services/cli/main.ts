@@ -27,6 +27,7 @@ import { migrate } from '../clickhouse/migrations.ts'
 import { parseServiceList, startHost } from '../runtime/service-host.ts'
 import { SERVICE_STARTERS } from './service-registry.ts'
 import { demoCommand, generateCommand } from './demo-command.ts'
+import { explainCommand } from './explain-command.ts'
 import { importCommand } from './import-command.ts'
 import { httpBase } from './service-client.ts'
 import { orgCommand, rebuildCommand, reportCommand } from './report-commands.ts'
@@ -126,6 +127,7 @@ export function buildProgram(): Command {
   program.addCommand(importCommand(config))
   program.addCommand(reportCommand(config))
   program.addCommand(orgCommand(config))
+  program.addCommand(explainCommand(config))
   program.addCommand(rebuildCommand(config))
 
   program

@@ -12,7 +12,8 @@ import { getOrgSettings, setOrgSettings, type OrgSettings } from '../projections
 import { displayNames, withNames } from '../reports/display-names.ts'
 import { runReport, type ReportName, type ReportRow } from '../reports/report-queries.ts'
 import { trend } from '../reports/summary-reports.ts'
-import type { ReportAsOfParams, TrendParams } from '../../schemas/report-params.schema.ts'
+import type { ExplainParams, ReportAsOfParams, TrendParams } from '../../schemas/report-params.schema.ts'
+import { explainMetric, type Explanation } from '../reports/explain.ts'
 import { localApiKeyPath, readLocalApiKey } from '../runtime/local-api-key.ts'
 
 /** How a report is asked for beyond its parameters. */
@@ -26,6 +27,8 @@ export interface DugoutData {
   report(name: ReportName, params: ReportAsOfParams, options?: ReportOptions): Promise<ReportRow[]>
   /** One metric of one manager or rep per ISO week (summary-reports.ts, `trend`). */
   trend(params: TrendParams): Promise<ReportRow[]>
+  /** The events and deals behind one count (explain.ts). */
+  explain(params: ExplainParams): Promise<Explanation>
   orgSettings(org: string): Promise<OrgSettings>
   setOrgSettings(org: string, changes: Partial<OrgSettings>): Promise<OrgSettings>
   close(): Promise<void>
@@ -83,6 +86,12 @@ function overHttp(config: DugoutConfig): DugoutData {
           ...(options.names ? { names: 'true' } : {}),
         })}`,
       ),
+    explain: ({ org, metric, asOf, ...rest }) =>
+      request(
+        `${base}/v1/orgs/${encodeURIComponent(org)}/explain/${encodeURIComponent(metric)}?${new URLSearchParams(
+          Object.entries({ ...rest, as_of: asOf }).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])),
+        )}`,
+      ),
     trend: ({ org, metric, ...rest }) =>
       request(
         `${base}/v1/orgs/${encodeURIComponent(org)}/trend/${encodeURIComponent(metric)}?${new URLSearchParams(
@@ -110,6 +119,7 @@ function direct(ch: ClickHouse): DugoutData {
       return withNames(rows, await displayNames(ch, { org: p.org, to: p.to, tz: timezone }))
     },
     trend: (params) => trend(ch, params, 'projections', new Date()),
+    explain: (params) => explainMetric(ch, params),
     orgSettings: (org) => getOrgSettings(ch, org),
     setOrgSettings: (org, changes) => setOrgSettings(ch, org, changes),
     close: () => ch.close(),

@@ -1,6 +1,6 @@
 /**
- * The reports HTTP API: `GET /v1/orgs/:org/reports/:name?from=&to=`, the org settings, and
- * `POST /v1/orgs/:org/rebuild`. With the embedded engine the running services own the data folder,
+ * The reports HTTP API: `GET /v1/orgs/:org/reports/:name?from=&to=` and the org settings (the
+ * rebuild route is the worker's: services/worker/rebuild-route.ts). With the embedded engine the running services own the data folder,
  * so the CLI's `report` and `org` read through these routes.
  *
  * | route | right | success | refusals (problem+json) |
@@ -9,12 +9,10 @@
  * | `GET /v1/orgs/:org/reports/:name` | read | 200 rows (json, csv, table) | 400, 401, 403, 404 unknown report, 409 unusable stored setting |
  * | `GET /v1/orgs/:org/settings` | read | 200 | 400, 401, 403 |
  * | `PUT /v1/orgs/:org/settings` | admin | 200 the settings now | 400, 401, 403 |
- * | `POST /v1/orgs/:org/rebuild` | admin | 202 workflow id and link | 400, 401, 403 |
  *
  * Parameters are checked with the schemas the CLI uses (services/runtime/http-api.ts validates
  * the route schemas with `parseParams`), before any query or workflow starts.
  */
-import { Client, Connection } from '@temporalio/client'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -24,13 +22,15 @@ import {
   PROBLEM_TYPES,
   type Problem as ProblemBody,
 } from '../../schemas/api-problem.schema.ts'
-import { OrgPath, OrgSettingsAnswer, OrgSettingsBody, RebuildStartedAnswer } from '../../schemas/http-api.schema.ts'
+import { Id } from '../../schemas/events.schema.ts'
+import { OrgPath, OrgSettingsAnswer, OrgSettingsBody } from '../../schemas/http-api.schema.ts'
 import {
   AsOf,
+  Day,
   DayRange,
   parseParams,
-  RebuildBody,
-  RebuildParams,
+  TrendMetric,
+  TrendParams,
   type ParamIssue,
 } from '../../schemas/report-params.schema.ts'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
@@ -39,8 +39,9 @@ import { displayNames, withNames } from './display-names.ts'
 import { REPORT_NAMES, ReportParamsError, runReport, validateReportParams } from './report-queries.ts'
 import { problemResponse, requireHttpApi, sendProblem } from '../runtime/http-api.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
-import { startRebuild, type StartedRebuild } from '../worker/workflow-client.ts'
 import { formatReport, REPORT_FORMATS } from './report-format.ts'
+import { trend } from './summary-reports.ts'
+import { registerExplainRoutes } from './explain-routes.ts'
 
 const ReportPath = OrgPath.extend({
   name: z.enum(REPORT_NAMES, { error: `must be one of ${REPORT_NAMES.join(', ')}` }),
@@ -118,6 +119,44 @@ export function registerReportRoutes(app: FastifyInstance, ch: ClickHouse): void
     },
   )
   api.get(
+    '/v1/orgs/:org/trend/:metric',
+    {
+      config: { scope: 'read', notFoundParams: ['metric'] },
+      schema: {
+        summary: 'One metric of one manager or rep per ISO week, oldest first (docs/metrics.md, trend)',
+        params: OrgPath.extend({ metric: TrendMetric }),
+        querystring: z.object({
+          manager: Id.optional().meta({ description: 'The manager (a manager metric)' }),
+          rep: Id.optional().meta({ description: 'The rep (a rep-volume metric)' }),
+          weeks: z.string().optional().meta({ description: 'The last N whole weeks before today (org time zone)' }),
+          from: Day.optional(),
+          to: Day.optional(),
+        }),
+        response: {
+          200: z
+            .array(z.record(z.string(), z.unknown()))
+            .meta({ description: '`{ week: <its Monday>, <metric>: value or null }` per week' }),
+          400: problemResponse('A parameter breaks its rule (each named in errors); no query ran'),
+          404: problemResponse('No metric of that name'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const given = Object.fromEntries(Object.entries(request.query).filter(([, v]) => v !== undefined))
+      const params = parseParams(TrendParams, { ...given, org: request.params.org, metric: request.params.metric })
+      if (!params.ok) return sendProblem(reply, invalidParametersProblem(params.issues))
+      try {
+        return await trend(ch, params.value, 'projections', new Date())
+      } catch (error) {
+        if (error instanceof ReportParamsError) return sendProblem(reply, invalidParametersProblem(error.issues))
+        if (error instanceof OrgSettingsError) {
+          return sendProblem(reply, problem(PROBLEM_TYPES.conflict, 409, error.message))
+        }
+        throw error
+      }
+    },
+  )
+  api.get(
     '/v1/reports',
     {
       schema: {
@@ -161,40 +200,6 @@ export function registerReportRoutes(app: FastifyInstance, ch: ClickHouse): void
   )
 }
 
-/** Starts a rebuild of checked parameters (`startRebuild` with the service's Temporal client). */
-export type RebuildStarter = (params: RebuildParams) => Promise<StartedRebuild>
-
-/**
- * `POST /v1/orgs/:org/rebuild`, body `{ from?, to? }`: 202 with the rebuild's workflow id and
- * Temporal UI link. Parameters are checked with the schema the CLI and the activities use, before
- * anything starts: a bad one gets a 400 problem+json (RFC 9457) naming each, and no workflow.
- */
-export function registerRebuildRoute(app: FastifyInstance, start: RebuildStarter): void {
-  requireHttpApi(app)
-  app.withTypeProvider<ZodTypeProvider>().post(
-    '/v1/orgs/:org/rebuild',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: "Recomputes an org's metrics from the event store over a range (default: every day with events)",
-        params: OrgPath,
-        body: RebuildBody,
-        response: {
-          202: RebuildStartedAnswer,
-          400: problemResponse('A parameter breaks its rule (each named in errors); nothing started'),
-        },
-      },
-    },
-    async (request, reply) => {
-      // The body alone cannot say whether from ≤ to holds with the org's own defaults: the
-      // parameters are checked again as one, as the CLI checks them.
-      const params = parseParams(RebuildParams, { org: request.params.org, ...request.body })
-      if (!params.ok) return sendProblem(reply, invalidParametersProblem(params.issues))
-      return reply.code(202).send(await start(params.value))
-    },
-  )
-}
-
 /** The problem of an `OrgSettingsError`, whose message reads `<field>: <rule> (got …)`. */
 function settingProblem(message: string): ProblemBody {
   const m = /^(\w+): (.*?)(?: \(got .*\))?$/.exec(message)
@@ -202,11 +207,8 @@ function settingProblem(message: string): ProblemBody {
   return issue ? invalidParametersProblem([issue]) : problem(PROBLEM_TYPES.invalidParameters, 400, message)
 }
 
-export const startReports: ServiceStarter = async ({ http, clickhouse, config }) => {
+export const startReports: ServiceStarter = async ({ http, clickhouse }) => {
   registerReportRoutes(http.app, clickhouse)
-  // Lazy: the reports answer while Temporal is still starting; a rebuild then waits for it.
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS })
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
-  registerRebuildRoute(http.app, (params) => startRebuild(client, config, params, new Date()))
-  return { name: 'reports', stop: () => connection.close() }
+  registerExplainRoutes(http.app, clickhouse)
+  return { name: 'reports', stop: async () => {} }
 }

@@ -38,7 +38,7 @@ import {
 import { API_SCOPES, type ApiKeyHash, type ApiScope } from '../../schemas/collector-config.schema.ts'
 import { OrgId, parseParams } from '../../schemas/report-params.schema.ts'
 import { ParamsError } from '../errors.ts'
-import { checkApiKey } from '../collector/api-keys.ts'
+import { checkApiKey } from './api-keys.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {

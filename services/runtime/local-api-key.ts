@@ -8,7 +8,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { ANY_ORG, type ApiKeyHash } from '../../schemas/collector-config.schema.ts'
-import { generateApiKey, hashApiKey } from '../collector/api-keys.ts'
+import { generateApiKey, hashApiKey } from './api-keys.ts'
 
 export const LOCAL_API_KEY_FILE = 'local-api-key'
 

@@ -10,6 +10,9 @@ import { BadInputError } from '../errors.ts'
 import { createProjectionActivities, type ProjectionActivities } from '../projections/projection-activities.ts'
 import type { Logger } from '../runtime/logger.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
+import { Client, Connection } from '@temporalio/client'
+import { registerRebuildRoute } from './rebuild-route.ts'
+import { startRebuild } from './workflow-client.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url))
 
@@ -31,7 +34,7 @@ let runtimeInstalled = false
  */
 const ACTIVITY_SLOTS = 2
 
-export const startWorker: ServiceStarter = async ({ config, openClickHouse, logger }) => {
+export const startWorker: ServiceStarter = async ({ config, openClickHouse, logger, http }) => {
   // The SDK's runtime is per process and must be set before the first worker. Its INFO lines
   // (state changes, the workflow bundle) are noise at our info level.
   if (!runtimeInstalled) {
@@ -61,6 +64,10 @@ export const startWorker: ServiceStarter = async ({ config, openClickHouse, logg
     },
   )
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'temporal worker polling')
+  // The rebuild route, beside the workflows it starts.
+  const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS })
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE })
+  registerRebuildRoute(http.app, (params) => startRebuild(client, config, params, new Date()))
   return {
     name: 'worker',
     health: () => (stoppedBecause === undefined ? { running: true } : { running: false, reason: stoppedBecause }),
@@ -70,6 +77,7 @@ export const startWorker: ServiceStarter = async ({ config, openClickHouse, logg
       if (worker.getState() === 'RUNNING') worker.shutdown()
       await running
       await connection.close()
+      await clientConnection.close()
     },
   }
 }

@@ -10,6 +10,9 @@ import { migrate } from '../../services/clickhouse/migrations.ts'
 import { PROBLEM_CONTENT_TYPE } from '../../schemas/api-problem.schema.ts'
 import { setOrgSettings } from '../../services/projections/org-settings.ts'
 import { registerExplainRoutes } from '../../services/reports/explain-routes.ts'
+import { apiKeyHash } from '../../services/runtime/api-keys.ts'
+import { installHttpApi } from '../../services/runtime/http-api.ts'
+
 import { explainMetric, formatExplanation } from '../../services/reports/explain.ts'
 import {
   REPORT_COLUMNS,
@@ -20,6 +23,9 @@ import {
 import { testClickHouse } from '../support/env.ts'
 import { insertRawEvents, type RawEvent } from '../support/event-store-fixtures.ts'
 import { FULL, randomOrg, randomOrgEvents, range } from '../support/random-orgs.ts'
+
+const KEY = 'explain-test-key-0123456789abcdef'
+const AUTH = { authorization: `Bearer ${KEY}` }
 
 let ch: ClickHouse
 
@@ -216,9 +222,10 @@ describe('explain', () => {
       },
     ])
     const app = Fastify()
+    await installHttpApi(app, { apiKeys: [apiKeyHash(org, KEY, 'read')] })
     registerExplainRoutes(app, ch)
     const base = `/v1/orgs/${org}/explain/team_size?manager=m1&from=2026-03-02&to=2026-03-08`
-    const ok = await app.inject({ method: 'GET', url: `${base}&as_of=2099-03-09T08:00:00%2B01:00` })
+    const ok = await app.inject({ method: 'GET', url: `${base}&as_of=2099-03-09T08:00:00%2B01:00`, headers: AUTH })
     expect(ok.statusCode).toBe(200)
     expect(ok.json()).toMatchObject({
       metric: 'team_size',
@@ -227,7 +234,7 @@ describe('explain', () => {
       value: 0,
       items: [],
     })
-    const bad = await app.inject({ method: 'GET', url: `${base}&as_of=2026-03-09` })
+    const bad = await app.inject({ method: 'GET', url: `${base}&as_of=2026-03-09`, headers: AUTH })
     expect(bad.statusCode).toBe(400)
     expect(bad.headers['content-type']).toContain(PROBLEM_CONTENT_TYPE)
     expect(bad.json()).toMatchObject({
@@ -236,7 +243,10 @@ describe('explain', () => {
         { parameter: 'as_of', message: expect.stringMatching(/^as_of: must be an RFC 3339 instant with offset/) },
       ],
     })
-    const ratio = await app.inject({ method: 'GET', url: base.replace('team_size', 'quota_coverage') })
+    const ratio = await app.inject({ method: 'GET', url: base.replace('team_size', 'quota_coverage'), headers: AUTH })
+    expect(ratio.statusCode).toBe(400)
+    const anonymous = await app.inject({ method: 'GET', url: base })
+    expect(anonymous.statusCode).toBe(401)
     expect(ratio.json().detail).toBe(
       'metric: explain covers count metrics; quota_coverage is a ratio of reps_with_quota / team_size: explain reps_with_quota and team_size (got "quota_coverage")',
     )

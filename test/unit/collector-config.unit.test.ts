@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../schemas/config.schema.ts'
 import { API_SCOPES, type ApiScope } from '../../schemas/collector-config.schema.ts'
-import { apiKeyEntry, apiKeyHash, checkApiKey, generateApiKey, hashApiKey } from '../../services/collector/api-keys.ts'
+import { apiKeyEntry, apiKeyHash, checkApiKey, generateApiKey, hashApiKey } from '../../services/runtime/api-keys.ts'
 import {
   CrmMappingsError,
   loadCrmMappings,

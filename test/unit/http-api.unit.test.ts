@@ -10,10 +10,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { ApiKeyHash, ApiScope } from '../../schemas/collector-config.schema.ts'
 import type { RebuildParams } from '../../schemas/report-params.schema.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
-import { apiKeyHash } from '../../services/collector/api-keys.ts'
+import { apiKeyHash } from '../../services/runtime/api-keys.ts'
 import { registerCollectorRoutes } from '../../services/collector/collector-routes.ts'
 import { REPORT_NAMES } from '../../services/reports/report-queries.ts'
-import { registerRebuildRoute, registerReportRoutes } from '../../services/reports/reports-service.ts'
+import { registerReportRoutes } from '../../services/reports/reports-service.ts'
+import { registerRebuildRoute } from '../../services/worker/rebuild-route.ts'
 import {
   HttpApiMissingError,
   installHttpApi,
