@@ -13,6 +13,7 @@ import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { apiKeyHash } from '../../services/runtime/api-keys.ts'
 import { registerCollectorRoutes } from '../../services/collector/collector-routes.ts'
 import { REPORT_NAMES } from '../../services/reports/report-queries.ts'
+import { registerExplainRoutes } from '../../services/reports/explain-routes.ts'
 import { registerReportRoutes } from '../../services/reports/reports-service.ts'
 import { registerRebuildRoute } from '../../services/worker/rebuild-route.ts'
 import {
@@ -58,6 +59,8 @@ function orgRequests(org: string) {
   return [
     { scope: 'read', method: 'GET', url: `/v1/orgs/${org}/reports/rep-volume?from=2026-03-01&to=2026-03-07` },
     { scope: 'read', method: 'GET', url: `/v1/orgs/${org}/settings` },
+    { scope: 'read', method: 'GET', url: `/v1/orgs/${org}/trend/win_rate?rep=r1&from=2026-03-02&to=2026-03-15` },
+
     { scope: 'admin', method: 'PUT', url: `/v1/orgs/${org}/settings`, payload: { defaultCurrency: 'EUR' } },
     { scope: 'admin', method: 'POST', url: `/v1/orgs/${org}/rebuild`, payload: { from: '2026-03-01' } },
     {
@@ -122,6 +125,7 @@ async function startApi(apiKeys: readonly ApiKeyHash[] = CONFIGURED): Promise<Ap
     },
   })
   registerReportRoutes(http.app, recordingClickHouse(reached))
+  registerExplainRoutes(http.app, recordingClickHouse(reached))
   registerRebuildRoute(http.app, async (params: RebuildParams) => {
     reached.push(`rebuild: ${params.org}`)
     return { workflowId: `rebuild:${params.org}:x`, runId: 'run', url: 'http://127.0.0.1:8233/x' }
@@ -199,9 +203,24 @@ describe('API keys on every org route', () => {
         }
       }
     }
-    expect(allowed).toEqual({ read: ['read', 'read'], write: ['write'], admin: ['read', 'read', 'admin', 'admin'] })
+    expect(allowed).toEqual({
+      read: ['read', 'read', 'read'],
+      write: ['write'],
+      admin: ['read', 'read', 'read', 'admin', 'admin'],
+    })
     expect(reached).toContain('rebuild: acme')
     expect(reached).toContain('kafka: acme')
+  })
+
+  it('guards explain like the reports (its success needs data: see explain-properties.int)', async () => {
+    const { app, reached } = await startApi()
+    const url = '/v1/orgs/acme/explain/deals_intervened?manager=m1&from=2026-03-02&to=2026-03-08'
+    expect((await app.inject({ method: 'GET', url })).statusCode).toBe(401)
+    const write = await app.inject({ method: 'GET', url, headers: { authorization: bearer(KEY.acmeWrite) } })
+    expect(write.statusCode).toBe(403)
+    const other = await app.inject({ method: 'GET', url, headers: { authorization: bearer(KEY.globexAdmin) } })
+    expect(other.statusCode).toBe(403)
+    expect(reached).toEqual([])
   })
 
   it('accepts both keys of an org while it rotates them', async () => {
@@ -338,6 +357,48 @@ describe('bad parameters: 400 problem+json naming the parameter and the rule, an
       expect(reached).toEqual([])
     },
   )
+
+  const trend = (metric: string, query: string) => `/v1/orgs/acme/trend/${metric}?${query}`
+  const explain = (metric: string, query: string) => `/v1/orgs/acme/explain/${metric}?${query}`
+  it.each([
+    ['trend: an unknown metric', trend('win_rates', 'rep=r1&weeks=4'), 404, 'metric', 'must be one of'],
+    [
+      'trend: SQL in the metric',
+      trend(encodeURIComponent("win_rate' OR 1=1"), 'rep=r1&weeks=4'),
+      404,
+      'metric',
+      'must',
+    ],
+    ['trend: a manager and a rep', trend('win_rate', 'rep=r1&manager=m1&weeks=4'), 400, 'rep', ''],
+    ['trend: a rep metric for a manager', trend('win_rate', 'manager=m1&weeks=4'), 400, 'metric', ''],
+    ['trend: too many weeks', trend('win_rate', 'rep=r1&weeks=1000'), 400, 'weeks', 'from 1 to 104'],
+    ['explain: a ratio', explain('intervention_rate', 'manager=m1&from=2026-03-02&to=2026-03-08'), 400, 'metric', ''],
+    ['explain: an unknown metric', explain('deals', 'manager=m1&from=2026-03-02&to=2026-03-08'), 400, 'metric', ''],
+    ['explain: no person', explain('deals_intervened', 'from=2026-03-02&to=2026-03-08'), 400, 'manager', ''],
+    [
+      'explain: SQL in a day',
+      explain('deals_intervened', `manager=m1&from=${encodeURIComponent("2026-03-02' --")}&to=2026-03-08`),
+      400,
+      'from',
+      DAY_RULE,
+    ],
+    [
+      'explain: an instant that is none',
+      explain('deals_intervened', 'manager=m1&from=2026-03-02&to=2026-03-08&as_of=2026-03-09'),
+      400,
+      'as_of',
+      'RFC 3339',
+    ],
+  ])('GET %s', async (_what, url, status, parameter, rule) => {
+    const { app, reached } = await startApi()
+    const response = await app.inject({ method: 'GET', url, headers: { authorization: bearer(KEY.acmeRead) } })
+    expect(response.statusCode).toBe(status)
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/)
+    const body = response.json<{ errors: { parameter: string; rule: string }[] }>()
+    expect(body.errors[0]).toMatchObject({ parameter })
+    expect(body.errors[0]!.rule).toContain(rule)
+    expect(reached).toEqual([])
+  })
 
   it.each([
     ['a misspelt setting', { timeZone: 'Europe/Paris' }, 'timeZone', 'is not a parameter'],
