@@ -18,12 +18,10 @@ import { daysBetween, instantBounds } from '../projections/days.ts'
 import { asOfParam, factCtes, KNOWN_BY_AS_OF, METRICS_DEFINITION_VERSION } from '../projections/metric-facts.ts'
 import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import {
-  BASE_REPORT_NAMES,
   buildManagerReport,
   buildRepReport,
   buildTeamSummary,
   REPORT_NAMES,
-  type BaseReportName,
   type BaseReports,
   type ManagerParts,
   type RepParts,
@@ -262,14 +260,7 @@ const REP_REPORT_FROM_PROJECTION = sql`
 export async function runReport(ch: ClickHouse, name: ReportName, params: ReportAsOfParams): Promise<ReportRow[]> {
   // The projections hold the facts of now: as of an instant, only the event store can answer.
   if (params.asOf !== undefined) return runReportFromEvents(ch, name, params)
-  if (name === 'team-summary') return composeTeamSummary((base) => runReport(ch, base, params))
-  return run(
-    ch,
-    name,
-    params,
-    name === 'rep-volume' ? REP_REPORT_FROM_PROJECTION : MANAGER_REPORT_FROM_PROJECTION,
-    true,
-  )
+  return report(ch, name, params, PROJECTION_QUERIES)
 }
 
 /**
@@ -281,16 +272,7 @@ export async function runReportFromEvents(
   name: ReportName,
   params: ReportAsOfParams,
 ): Promise<ReportRow[]> {
-  if (name === 'team-summary') return composeTeamSummary((base) => runReportFromEvents(ch, base, params))
-  return run(ch, name, params, name === 'rep-volume' ? REP_REPORT_FROM_EVENTS : MANAGER_REPORT_FROM_EVENTS, false)
-}
-
-// team-summary is the base reports of its range joined (docs/metrics.md "Reports"), so it cannot
-// disagree with them. Each is its own query: rows written between two of them may show in one only.
-async function composeTeamSummary(report: (name: BaseReportName) => Promise<ReportRow[]>): Promise<ReportRow[]> {
-  const reports: Partial<Record<BaseReportName, ReportRow[]>> = {}
-  for (const name of BASE_REPORT_NAMES) reports[name] = await report(name)
-  return buildTeamSummary(reports as BaseReports)
+  return report(ch, name, params, REFERENCE_QUERIES)
 }
 
 /**
@@ -308,14 +290,55 @@ export function validateReportParams(name: string, params: ReportAsOfParams): as
   if (!parsed.ok) throw new ReportParamsError(parsed.issues)
 }
 
-async function run(
+/** The two queries a report runs, one per grain, and where they read. */
+interface GrainQueries {
+  manager: SqlFragment
+  rep: SqlFragment
+  projected: boolean
+}
+const PROJECTION_QUERIES: GrainQueries = {
+  manager: MANAGER_REPORT_FROM_PROJECTION,
+  rep: REP_REPORT_FROM_PROJECTION,
+  projected: true,
+}
+const REFERENCE_QUERIES: GrainQueries = {
+  manager: MANAGER_REPORT_FROM_EVENTS,
+  rep: REP_REPORT_FROM_EVENTS,
+  projected: false,
+}
+
+// The three manager reports are three views of one query's parts (every manager metric's summed
+// numerator and denominator), so team-summary runs that query once and the rep query once, and it
+// cannot disagree with the base reports. The two queries may see different markers if a
+// recomputation lands between them.
+async function report(
   ch: ClickHouse,
-  name: BaseReportName,
+  name: ReportName,
   params: ReportAsOfParams,
-  query: SqlFragment,
-  projected: boolean,
+  queries: GrainQueries,
 ): Promise<ReportRow[]> {
   validateReportParams(name, params)
+  const queryParams = await reportQueryParams(ch, params, queries.projected)
+  const parts = async <T>(query: SqlFragment) =>
+    (await ch.client.query({ query: query.text, query_params: queryParams, format: 'JSONEachRow' })).json<T>()
+  if (name === 'rep-volume') return buildRepReport(await parts<RepParts>(queries.rep))
+  if (name !== 'team-summary') return buildManagerReport(name, await parts<ManagerParts>(queries.manager))
+  const managers = await parts<ManagerParts>(queries.manager)
+  const reps = await parts<RepParts>(queries.rep)
+  const reports: BaseReports = {
+    'manager-autonomy': buildManagerReport('manager-autonomy', managers),
+    'manager-direction': buildManagerReport('manager-direction', managers),
+    'manager-care': buildManagerReport('manager-care', managers),
+    'rep-volume': buildRepReport(reps),
+  }
+  return buildTeamSummary(reports)
+}
+
+async function reportQueryParams(
+  ch: ClickHouse,
+  params: ReportAsOfParams,
+  projected: boolean,
+): Promise<Record<string, unknown>> {
   const settings = await getUsableOrgSettings(ch, params.org)
   const queryParams: Record<string, unknown> = {
     db: ch.database,
@@ -330,7 +353,5 @@ async function run(
     const days = daysBetween(params.from, params.to)
     Object.assign(queryParams, { days, ...instantBounds(days), as_of: asOfParam(params.asOf) })
   }
-  const result = await ch.client.query({ query: query.text, query_params: queryParams, format: 'JSONEachRow' })
-  if (name === 'rep-volume') return buildRepReport(await result.json<RepParts>())
-  return buildManagerReport(name, await result.json<ManagerParts>())
+  return queryParams
 }
