@@ -8,6 +8,13 @@
  */
 import { z } from 'zod'
 import { Id, OrgId } from './events.schema.ts'
+import {
+  AUTONOMY_METRICS,
+  CARE_METRICS,
+  DIRECTION_METRICS,
+  TEAM_VOLUME_METRICS,
+  VOLUME_METRICS,
+} from './report-columns.schema.ts'
 
 export { OrgId }
 
@@ -178,58 +185,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
  * by test/unit/summary-reports.unit.test.ts.
  */
 export const TREND_MANAGER_METRICS = [
-  'deals_active',
-  'deals_intervened',
-  'intervention_rate',
-  'takeovers',
-  'team_wins',
-  'rep_closed_wins',
-  'rep_led_win_share',
-  'team_size',
-  'reps_with_quota',
-  'quota_coverage',
-  'goals_set',
-  'reps_with_goals',
-  'goal_coverage',
-  'rep_messages',
-  'replied_within_24h',
-  'reply_within_24h_share',
-  'unanswered',
-  'median_reply_minutes',
-  'p90_reply_minutes',
-  'one_on_ones',
-  'reps_with_one_on_one',
-  'one_on_one_coverage',
-  'lunches',
-  'recognitions',
-  'team_opportunities_created',
-  'team_opportunities_qualified',
-  'team_losses',
-  'team_win_rate',
-  'team_activities',
-  'team_multithreaded_share',
+  ...AUTONOMY_METRICS,
+  ...DIRECTION_METRICS,
+  ...CARE_METRICS,
+  ...TEAM_VOLUME_METRICS.filter((m) => m !== 'team_wins'),
 ] as const
 
 /** The metrics a trend follows for a rep: every metric column of rep-volume (not its ids). */
-export const TREND_REP_METRICS = [
-  'opportunities_created',
-  'pipeline_created_amount',
-  'opportunities_qualified',
-  'wins',
-  'losses',
-  'win_rate',
-  'won_amount',
-  'activities',
-  'calls',
-  'emails',
-  'meetings',
-  'accounts_engaged',
-  'contacts_engaged',
-  'contacts_per_account',
-  'deals_worked',
-  'multithreaded_deals',
-  'multithreaded_share',
-] as const
+export const TREND_REP_METRICS = VOLUME_METRICS
 
 /** Every metric a trend can follow. */
 export const TREND_METRICS = [...TREND_MANAGER_METRICS, ...TREND_REP_METRICS] as const

@@ -4,6 +4,15 @@
  * numerator and denominator, `null` for a zero denominator).
  */
 
+import {
+  AUTONOMY_METRICS,
+  CARE_METRICS,
+  DIRECTION_METRICS,
+  TEAM_SUMMARY_MANAGER_METRICS,
+  TEAM_VOLUME_METRICS,
+  VOLUME_METRICS,
+} from '../../schemas/report-columns.schema.ts'
+
 /** The four reports of docs/metrics.md that the SQL computes; the others are composed from them. */
 export const BASE_REPORT_NAMES = ['manager-autonomy', 'manager-direction', 'manager-care', 'rep-volume'] as const
 /** One of `BASE_REPORT_NAMES`. */
@@ -28,80 +37,11 @@ export type Amounts = Record<string, number>
 
 /** Columns of each report, exactly as docs/metrics.md lists them, in order. */
 export const REPORT_COLUMNS: Record<ReportName, readonly string[]> = {
-  'manager-autonomy': [
-    'manager_id',
-    'deals_active',
-    'deals_intervened',
-    'intervention_rate',
-    'takeovers',
-    'team_wins',
-    'rep_closed_wins',
-    'rep_led_win_share',
-  ],
-  'manager-direction': [
-    'manager_id',
-    'team_size',
-    'reps_with_quota',
-    'quota_coverage',
-    'goals_set',
-    'reps_with_goals',
-    'goal_coverage',
-  ],
-  'manager-care': [
-    'manager_id',
-    'rep_messages',
-    'replied_within_24h',
-    'reply_within_24h_share',
-    'unanswered',
-    'median_reply_minutes',
-    'p90_reply_minutes',
-    'one_on_ones',
-    'reps_with_one_on_one',
-    'one_on_one_coverage',
-    'lunches',
-    'recognitions',
-  ],
-  'rep-volume': [
-    'rep_id',
-    'manager_id',
-    'opportunities_created',
-    'pipeline_created_amount',
-    'opportunities_qualified',
-    'wins',
-    'losses',
-    'win_rate',
-    'won_amount',
-    'activities',
-    'calls',
-    'emails',
-    'meetings',
-    'accounts_engaged',
-    'contacts_engaged',
-    'contacts_per_account',
-    'deals_worked',
-    'multithreaded_deals',
-    'multithreaded_share',
-  ],
-  'team-summary': [
-    'manager_id',
-    'team_size',
-    'intervention_rate',
-    'rep_led_win_share',
-    'quota_coverage',
-    'goal_coverage',
-    'reply_within_24h_share',
-    'median_reply_minutes',
-    'unanswered',
-    'one_on_one_coverage',
-    'recognitions',
-    'team_opportunities_created',
-    'team_opportunities_qualified',
-    'team_wins',
-    'team_losses',
-    'team_win_rate',
-    'team_activities',
-    'team_multithreaded_share',
-  ],
+  'manager-autonomy': ['manager_id', ...AUTONOMY_METRICS],
+  'manager-direction': ['manager_id', ...DIRECTION_METRICS],
+  'manager-care': ['manager_id', ...CARE_METRICS],
+  'rep-volume': ['rep_id', 'manager_id', ...VOLUME_METRICS],
+  'team-summary': ['manager_id', ...TEAM_SUMMARY_MANAGER_METRICS, ...TEAM_VOLUME_METRICS],
 }
 
 /** The summed parts of every manager metric, one row per manager (what the SQL returns). */
