@@ -27,6 +27,7 @@ import { migrate } from '../clickhouse/migrations.ts'
 import { parseServiceList, startHost } from '../runtime/service-host.ts'
 import { SERVICE_STARTERS } from './service-registry.ts'
 import { demoCommand, generateCommand } from './demo-command.ts'
+import { biCommand } from './bi-command.ts'
 import { explainCommand } from './explain-command.ts'
 import { importCommand } from './import-command.ts'
 import { httpBase } from './service-client.ts'
@@ -129,6 +130,7 @@ export function buildProgram(): Command {
   program.addCommand(orgCommand(config))
   program.addCommand(explainCommand(config))
   program.addCommand(rebuildCommand(config))
+  program.addCommand(biCommand(config))
 
   program
     .command('migrate')
