@@ -14,6 +14,7 @@ interface ComposeService {
   healthcheck?: unknown
   depends_on?: Record<string, unknown>
   volumes?: string[]
+  ports?: string[]
 }
 const compose = parse(fs.readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>
@@ -28,7 +29,12 @@ describe('docker-compose.yml', () => {
     const known = Object.keys(DugoutEnv.shape)
     expect(Object.keys(env).filter((key) => !known.includes(key))).toEqual([])
     const resolved = Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{(\w+):-([^}]*)\}/g, '$2')]),
+      Object.entries(env).map(([k, v]) => [
+        k,
+        String(v)
+          .replace(/\$\{(\w+):-([^}]*)\}/g, '$2')
+          .replace(/\$\{(\w+):\?[^}]*\}/g, 'set-by-the-user'),
+      ]),
     )
     expect(() => loadConfig(resolved)).not.toThrow()
   })
@@ -56,9 +62,72 @@ describe('docker-compose.yml', () => {
   it('keeps state in named volumes', () => {
     expect(Object.keys(compose.volumes).sort()).toEqual([
       'clickhouse-data',
+      'grafana-data',
       'kafka-data',
       'mailpit-data',
       'temporal-db',
     ])
+  })
+
+  it('requires a ClickHouse password: no default anywhere', () => {
+    const text = fs.readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')
+    const uses = [...text.matchAll(/\$\{CLICKHOUSE_PASSWORD([^}]*)\}/g)].map((m) => m[1])
+    expect(uses.length).toBeGreaterThanOrEqual(2)
+    for (const use of uses) expect(use).toMatch(/^:\?/)
+    expect(compose.services.clickhouse!.environment!.CLICKHOUSE_PASSWORD).toMatch(/^\$\{CLICKHOUSE_PASSWORD:\?/)
+    expect(dugout.environment!.CLICKHOUSE_PASSWORD).toMatch(/^\$\{CLICKHOUSE_PASSWORD:\?/)
+    expect(compose.services.grafana!.environment!.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?/)
+  })
+
+  it('publishes only what a person opens in a browser', () => {
+    const published = Object.entries(compose.services)
+      .filter(([, service]) => service.ports !== undefined)
+      .map(([name, service]) => [name, service.ports])
+    expect(Object.fromEntries(published)).toEqual({
+      grafana: ['3000:3000'],
+      'temporal-ui': ['8233:8080'],
+      mailpit: ['8025:8025'],
+      dugout: ['8080:8080'],
+    })
+  })
+
+  it('provisions Grafana with the official ClickHouse data source and the Dugout dashboard', () => {
+    const grafana = compose.services.grafana!
+    expect(grafana.environment!.GF_INSTALL_PLUGINS).toBe('grafana-clickhouse-datasource')
+    const mounts = new Map(grafana.volumes!.map((v) => v.split(':') as [string, string]))
+    expect(mounts.get('./infra/grafana/provisioning')).toBe('/etc/grafana/provisioning')
+    const datasources = parse(
+      fs.readFileSync(path.join(PROJECT_ROOT, 'infra/grafana/provisioning/datasources/clickhouse.yaml'), 'utf8'),
+    ) as {
+      datasources: {
+        type: string
+        uid: string
+        jsonData: Record<string, unknown>
+        secureJsonData: Record<string, string>
+      }[]
+    }
+    const [source] = datasources.datasources
+    expect(source!.type).toBe('grafana-clickhouse-datasource')
+    expect(source!.jsonData.host).toBe('clickhouse')
+    // Credentials come from the environment Grafana gets, never from the file.
+    for (const value of [
+      source!.jsonData.username,
+      source!.secureJsonData.password,
+      source!.jsonData.defaultDatabase,
+    ]) {
+      const name = /^\$\{(\w+)\}$/.exec(String(value))?.[1]
+      expect(name, String(value)).toBeDefined()
+      expect(Object.keys(grafana.environment!)).toContain(name)
+    }
+    const providers = parse(
+      fs.readFileSync(path.join(PROJECT_ROOT, 'infra/grafana/provisioning/dashboards/dugout.yaml'), 'utf8'),
+    ) as { providers: { options: { path: string } }[] }
+    const dashboardsDir = [...mounts].find(([, target]) => target === providers.providers[0]!.options.path)?.[0]
+    expect(dashboardsDir).toBe('./infra/grafana/dashboards')
+    expect(fs.existsSync(path.join(PROJECT_ROOT, dashboardsDir!, 'dugout.json'))).toBe(true)
+    const dashboard = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, dashboardsDir!, 'dugout.json'), 'utf8')) as {
+      panels: { datasource: { uid: string } }[]
+    }
+    for (const panel of dashboard.panels) expect(panel.datasource.uid).toBe(source!.uid)
   })
 })
