@@ -7,11 +7,11 @@
 
 CREATE ROLE IF NOT EXISTS dugout_bi;
 
--- readonly = 2: no writes and no DDL, but the client may still set query settings, which the
--- Grafana ClickHouse data source does on every query (readonly = 1 would refuse them). A query
--- may run 60 s by default, 300 s at most.
-CREATE SETTINGS PROFILE IF NOT EXISTS dugout_bi_readonly
-    SETTINGS readonly = 2, max_execution_time = 60 MAX 300
+-- readonly = 1: no writes, no DDL, no setting changes, except max_execution_time, which the
+-- Grafana ClickHouse data source sets on every query (its documentation recommends exactly this
+-- over readonly = 2 on a shared server). A query runs 60 s by default, 300 s at most.
+CREATE SETTINGS PROFILE OR REPLACE dugout_bi_readonly
+    SETTINGS readonly = 1, max_execution_time = 60 MAX 300 CHANGEABLE_IN_READONLY
     TO dugout_bi;
 
 -- SELECT on the four views only: they are SQL SECURITY DEFINER (migration 0004), so the role
