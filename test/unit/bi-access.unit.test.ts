@@ -52,7 +52,9 @@ describe('BI access SQL', () => {
     const grants = statements.filter((s) => s.startsWith('GRANT'))
     expect(grants).toHaveLength(BI_VIEWS.length)
     for (const g of grants) expect(g).toMatch(/^GRANT SELECT ON \{db:Identifier\}\.bi_\w+ TO dugout_bi$/)
-    expect(statements.find((s) => s.startsWith('CREATE SETTINGS PROFILE'))).toMatch(/readonly = 1, max_execution_time = \d+ MAX \d+ CHANGEABLE_IN_READONLY/)
+    expect(statements.find((s) => s.startsWith('CREATE SETTINGS PROFILE'))).toMatch(
+      /readonly = 1, max_execution_time = \d+ MAX \d+ CHANGEABLE_IN_READONLY/,
+    )
     // Idempotent, and a changed profile replaces the old one: applied at every grant.
     for (const s of statements.filter((s) => s.startsWith('CREATE'))) expect(s).toMatch(/IF NOT EXISTS|OR REPLACE/)
   })
