@@ -188,3 +188,16 @@ export const Finding = z.object({
   explain: ExplainLink,
 })
 export type Finding = z.infer<typeof Finding>
+
+/**
+ * One week of the manager's key metrics, for the email's chart (the last eight weeks, oldest
+ * first): each the manager report's value that week, null when the manager had no row or the
+ * ratio has no denominator.
+ */
+export const KeyMetricWeek = z.object({
+  week: Day,
+  intervention_rate: ratio,
+  reply_within_24h_share: ratio,
+  one_on_one_coverage: ratio,
+})
+export type KeyMetricWeek = z.infer<typeof KeyMetricWeek>
