@@ -42,6 +42,7 @@ import type { ServiceStarter } from '../runtime/service-host.ts'
 import { formatReport, REPORT_FORMATS } from './report-format.ts'
 import { trend } from './summary-reports.ts'
 import { registerExplainRoutes } from './explain-routes.ts'
+import { registerReportPage } from './report-page.ts'
 
 const ReportPath = OrgPath.extend({
   name: z.enum(REPORT_NAMES, { error: `must be one of ${REPORT_NAMES.join(', ')}` }),
@@ -210,5 +211,6 @@ function settingProblem(message: string): ProblemBody {
 export const startReports: ServiceStarter = async ({ http, clickhouse }) => {
   registerReportRoutes(http.app, clickhouse)
   registerExplainRoutes(http.app, clickhouse)
+  registerReportPage(http.app)
   return { name: 'reports', stop: async () => {} }
 }

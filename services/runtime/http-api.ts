@@ -5,7 +5,9 @@
  *   `config: { scope: 'read' | 'write' | 'admin' }`, or registering it throws (`RouteScopeError`).
  *   The declared scope installs the API key check (services/collector/api-keys.ts) as the route's
  *   first `onRequest` hook: it runs before the body is read, so an unauthenticated client never
- *   makes the server read, parse or answer about megabytes. There is no open mode.
+ *   makes the server read, parse or answer about megabytes. There is no open mode. The one other
+ *   credential is the report page's session cookie (ui-sessions.ts): without an `Authorization`
+ *   header, it grants `read` on GET routes of its own org, and nothing else.
  * - **Validation.** Route schemas are zod schemas, checked with `parseParams`, the function the
  *   CLI uses, before the handler runs: a bad parameter is a 400 problem naming it and its rule,
  *   and no query runs.
@@ -38,7 +40,8 @@ import {
 import { API_SCOPES, type ApiKeyHash, type ApiScope } from '../../schemas/collector-config.schema.ts'
 import { OrgId, parseParams } from '../../schemas/report-params.schema.ts'
 import { ParamsError } from '../errors.ts'
-import { checkApiKey } from './api-keys.ts'
+import { checkApiKey, type ApiKeyCheck } from './api-keys.ts'
+import { sessionIdOf, UiSessions } from './ui-sessions.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -75,6 +78,8 @@ export interface HttpApiOptions {
   apiKeys: readonly ApiKeyHash[]
   /** The API's version in the OpenAPI document. */
   version?: string
+  /** The report page's sessions (default: a new, empty store). */
+  sessions?: UiSessions
 }
 
 /** A registered route, as the OpenAPI document must list it. */
@@ -85,6 +90,7 @@ export interface RegisteredRoute {
 }
 
 const routesOf = new WeakMap<FastifyInstance, RegisteredRoute[]>()
+const credentialsOf = new WeakMap<FastifyInstance, { apiKeys: readonly ApiKeyHash[]; sessions: UiSessions }>()
 
 const SCOPE_SENTENCE: Record<ApiScope, string> = {
   read: 'an API key of the org with the `read` right (or `admin`)',
@@ -99,6 +105,8 @@ const SCOPE_SENTENCE: Record<ApiScope, string> = {
 export async function installHttpApi(app: FastifyInstance, options: HttpApiOptions): Promise<void> {
   const routes: RegisteredRoute[] = []
   routesOf.set(app, routes)
+  const sessions = options.sessions ?? new UiSessions()
+  credentialsOf.set(app, { apiKeys: options.apiKeys, sessions })
   app.decorateRequest('authRefusal', null)
 
   app.setValidatorCompiler(zodValidatorCompiler)
@@ -117,7 +125,7 @@ export async function installHttpApi(app: FastifyInstance, options: HttpApiOptio
           `config: { scope: ${API_SCOPES.map((s) => `'${s}'`).join(' | ')} } (services/runtime/http-api.ts)`,
       )
     }
-    route.onRequest = [authenticate(scope, options.apiKeys), ...[route.onRequest ?? []].flat()]
+    route.onRequest = [authenticate(scope, options.apiKeys, sessions), ...[route.onRequest ?? []].flat()]
     const schema = route.schema ?? {}
     route.schema = {
       ...schema,
@@ -207,6 +215,19 @@ export function requireHttpApi(app: FastifyInstance): void {
   }
 }
 
+/**
+ * What the report page needs of the server's credentials: the check of a key, the API's own
+ * (`checkApiKey` against the configured keys), and the session store the auth hook reads.
+ */
+export function uiCredentials(app: FastifyInstance): {
+  checkKey(key: string, org: string, scope: ApiScope): ApiKeyCheck
+  sessions: UiSessions
+} {
+  requireHttpApi(app)
+  const { apiKeys, sessions } = credentialsOf.get(app)!
+  return { checkKey: (key, org, scope) => checkApiKey(`Bearer ${key}`, org, scope, apiKeys), sessions }
+}
+
 /** Every route registered since `installHttpApi`, HEAD routes aside. */
 export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
   requireHttpApi(app)
@@ -219,10 +240,11 @@ export function sendProblem(reply: FastifyReply, answer: Problem): FastifyReply 
   return reply.code(answer.status).type(PROBLEM_CONTENT_TYPE).send(answer)
 }
 
-function authenticate(scope: ApiScope, keys: readonly ApiKeyHash[]): onRequestHookHandler {
+function authenticate(scope: ApiScope, keys: readonly ApiKeyHash[], sessions: UiSessions): onRequestHookHandler {
   return (request, reply, done) => {
     const org = (request.params as { org?: string }).org ?? ''
-    const check = checkApiKey(request.headers.authorization, org, scope, keys)
+    const check =
+      sessionCheck(request, org, scope, sessions) ?? checkApiKey(request.headers.authorization, org, scope, keys)
     if (check.ok) return done()
     request.authRefusal = check.reason
     if (check.status === 401) {
@@ -252,6 +274,18 @@ function authenticate(scope: ApiScope, keys: readonly ApiKeyHash[]): onRequestHo
     }
     void sendProblem(reply, problem(PROBLEM_TYPES.forbidden, 403, detail, [paramIssue('Authorization', rule)]))
   }
+}
+
+/**
+ * The report page's session as a credential, or null when it does not apply: a request with an
+ * `Authorization` header is judged by its key alone, and a session only ever reads (GET) its org.
+ */
+function sessionCheck(request: FastifyRequest, org: string, scope: ApiScope, sessions: UiSessions): ApiKeyCheck | null {
+  if (request.headers.authorization !== undefined) return null
+  if (scope !== 'read' || (request.method !== 'GET' && request.method !== 'HEAD')) return null
+  const sessionOrg = sessions.orgOf(sessionIdOf(request.headers.cookie))
+  if (sessionOrg === null) return null
+  return sessionOrg === org ? { ok: true } : { ok: false, status: 403, reason: 'other_org' }
 }
 
 /** The problem of an error raised while answering (by fastify, a hook, the validator or a handler). */
