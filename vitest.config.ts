@@ -24,7 +24,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e.test.ts'],
-          globalSetup: ['test/support/stack.global-setup.ts'],
+          globalSetup: ['test/support/stack.global-setup.ts', 'test/support/chromium.global-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 600_000,
         },

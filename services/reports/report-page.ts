@@ -184,7 +184,7 @@ function reportPage(org: string): string {
 <figure><figcaption>Autonomy: step-in rate</figcaption><canvas id="chart-autonomy"></canvas></figure>
 <figure><figcaption>Direction: quota coverage</figcaption><canvas id="chart-direction"></canvas></figure>
 <figure><figcaption>Care: replies within 24 h, one-on-one coverage</figcaption><canvas id="chart-care"></canvas></figure>
-<figure><figcaption>Team volume: new opportunities, activities</figcaption><canvas id="chart-volume"></canvas></figure>
+<figure><figcaption>Team volume: new and qualified opportunities</figcaption><canvas id="chart-volume"></canvas></figure>
 </section>
 <section id="tables"></section>
 </main>

@@ -30,7 +30,7 @@
       ratio: false,
       metrics: [
         ['team_opportunities_created', 'new opportunities'],
-        ['team_activities', 'activities'],
+        ['team_opportunities_qualified', 'qualified'],
       ],
     },
   ]
