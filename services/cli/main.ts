@@ -30,6 +30,7 @@ import { demoCommand, generateCommand } from './demo-command.ts'
 import { biCommand } from './bi-command.ts'
 import { explainCommand } from './explain-command.ts'
 import { importCommand } from './import-command.ts'
+import { insightsCommand } from './insights-command.ts'
 import { httpBase } from './service-client.ts'
 import { orgCommand, rebuildCommand, reportCommand } from './report-commands.ts'
 
@@ -131,6 +132,7 @@ export function buildProgram(): Command {
   program.addCommand(explainCommand(config))
   program.addCommand(rebuildCommand(config))
   program.addCommand(biCommand(config))
+  program.addCommand(insightsCommand(config))
 
   program
     .command('migrate')

@@ -1,6 +1,11 @@
 // The weekly insight email of a generated demo org, gathered from the projections and the event
 // store: the demo styles (services/demo/README.md) are the ground truth of what the rules find.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parsePreviewOptions, previewInsightEmail } from '../../services/cli/insights-command.ts'
 import { InsightInput, InsightThresholds } from '../../schemas/insights.schema.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { generateOrg } from '../../services/demo/org-generator.ts'
@@ -8,7 +13,7 @@ import { gatherInsightWeek, type InsightWeekData } from '../../services/insights
 import { findInsights } from '../../services/insights/insight-rules.ts'
 import { createProjectionActivities } from '../../services/projections/projection-activities.ts'
 import { ReportParamsError } from '../../services/errors.ts'
-import { testClickHouse } from '../support/env.ts'
+import { testClickHouse, uniqueName } from '../support/env.ts'
 import { insertRawEvents, type RawEvent } from '../support/event-store-fixtures.ts'
 
 const ch = testClickHouse('insights')
@@ -97,5 +102,36 @@ describe('gathering a manager week', () => {
       ReportParamsError,
     )
     await expect(gatherInsightWeek(ch, { org, manager: 'rep-1', week }, thresholds)).rejects.toThrow(/^manager: /)
+  })
+})
+
+describe('dugout insights preview', () => {
+  it("writes the absent manager's email, text and chart, naming reps by name", async () => {
+    const out = path.join(os.tmpdir(), uniqueName('insights-preview'))
+    const options = parsePreviewOptions({ org, manager: 'mgr-2', week: '2026-W08', out })
+    expect(options.week).toBe(week)
+    const result = await previewInsightEmail(ch, options, { publicUrl: 'http://127.0.0.1:8080', thresholds })
+    expect(result.files).toEqual({
+      html: path.join(out, 'email.html'),
+      text: path.join(out, 'email.txt'),
+      chart: path.join(out, 'chart.png'),
+    })
+    const { input } = data['mgr-2']!
+    const findings = findInsights(input, thresholds)
+    expect(result.findings).toBe(findings.length)
+    expect(result.subject).toMatch(/^Your team's week, Feb 16–22: \d things? stood out$/)
+    const text = fs.readFileSync(result.files.text, 'utf8')
+    const html = fs.readFileSync(result.files.html, 'utf8')
+    expect(text).toContain(`Hi ${input.manager.name},`)
+    for (const f of findings) expect(text).toContain(f.title)
+    const named = findings.flatMap((f) => f.reps)
+    expect(named.length).toBeGreaterThan(0)
+    for (const rep of named) {
+      expect(text).toContain(rep.name)
+      expect(text.replace(/https?:\/\/\S+/g, '')).not.toMatch(new RegExp(`\\b${rep.id}\\b`))
+      expect(html.replace(/href="[^"]*"/g, '')).not.toMatch(new RegExp(`\\b${rep.id}\\b`))
+    }
+    const png = PNG.sync.read(fs.readFileSync(result.files.chart))
+    expect([png.width, png.height]).toEqual([1200, 520])
   })
 })
