@@ -34,21 +34,14 @@ export async function ensureChromium(say: (line: string) => void): Promise<strin
         `(${apt ? 'not root' : 'no apt-get'}): install the "chromium" package, e.g. sudo apt-get install -y chromium`,
     )
   }
-  say('chromium: not installed; apt-get update && apt-get install -y --no-install-recommends chromium')
+  say('chromium: not installed; apt-get update && apt-get install -y chromium')
   // `env` sets the one variable apt's debconf needs to ask nothing, without reading ours.
   await run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update', '-q'])
-  await run('env', [
-    'DEBIAN_FRONTEND=noninteractive',
-    'apt-get',
-    'install',
-    '-y',
-    '-q',
-    '--no-install-recommends',
-    'chromium',
-  ])
+  await run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', 'chromium'])
   const installed = findChromium()
-  if (!installed)
+  if (!installed) {
     throw new ChromiumMissingError(`apt-get installed chromium, but not at ${CHROMIUM_PATHS.join(' or ')}`)
+  }
   say(`chromium: installed at ${installed}`)
   return installed
 }
