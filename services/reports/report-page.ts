@@ -52,6 +52,9 @@ function pageConfig(org: string) {
   }
 }
 
+// The page is no part of the API's contract: its routes stay out of the OpenAPI document.
+const PAGE_ROUTE = { schema: { hide: true } }
+
 export function registerReportPage(app: FastifyInstance): void {
   const { checkKey, sessions } = uiCredentials(app)
 
@@ -61,9 +64,9 @@ export function registerReportPage(app: FastifyInstance): void {
       done(null, Object.fromEntries(new URLSearchParams(body as string)))
     })
 
-    ui.get('/ui/login', async (_request, reply) => html(reply, 200, loginPage()))
+    ui.get('/ui/login', PAGE_ROUTE, async (_request, reply) => html(reply, 200, loginPage()))
 
-    ui.post('/ui/login', async (request, reply) => {
+    ui.post('/ui/login', PAGE_ROUTE, async (request, reply) => {
       // A login posted from another site would log the browser into the attacker's org.
       if (!sameOrigin(request)) return html(reply, 403, loginPage('This form must be sent from its own page.'))
       const body = (request.body ?? {}) as Record<string, unknown>
@@ -82,18 +85,18 @@ export function registerReportPage(app: FastifyInstance): void {
         .send()
     })
 
-    ui.post('/ui/logout', async (request, reply) => {
+    ui.post('/ui/logout', PAGE_ROUTE, async (request, reply) => {
       sessions.close(sessionIdOf(request.headers.cookie))
       return reply.code(303).header('set-cookie', clearedSessionCookie()).header('location', '/ui/login').send()
     })
 
-    ui.get('/ui', async (request, reply) => {
+    ui.get('/ui', PAGE_ROUTE, async (request, reply) => {
       const org = sessions.orgOf(sessionIdOf(request.headers.cookie))
       if (org === null) return reply.code(303).header('location', '/ui/login').send()
       return html(reply, 200, reportPage(org))
     })
 
-    ui.get<{ Params: { file: string } }>('/ui/assets/:file', async (request, reply) => {
+    ui.get<{ Params: { file: string } }>('/ui/assets/:file', PAGE_ROUTE, async (request, reply) => {
       const asset = Object.hasOwn(ASSETS, request.params.file) ? ASSETS[request.params.file] : undefined
       if (!asset) return reply.code(404).type('text/plain').send('no such asset')
       return reply

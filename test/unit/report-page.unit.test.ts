@@ -10,7 +10,8 @@ import { registerCollectorRoutes } from '../../services/collector/collector-rout
 import { registerReportPage } from '../../services/reports/report-page.ts'
 import { registerReportRoutes } from '../../services/reports/reports-service.ts'
 import { apiKeyHash, hashApiKey } from '../../services/runtime/api-keys.ts'
-import { installHttpApi } from '../../services/runtime/http-api.ts'
+import { installHttpApi, OPENAPI_PATH } from '../../services/runtime/http-api.ts'
+import { localApiKeyHashes } from '../../services/runtime/local-api-key.ts'
 import { UI_SESSION_TTL_MS, UiSessions } from '../../services/runtime/ui-sessions.ts'
 import { registerRebuildRoute } from '../../services/worker/rebuild-route.ts'
 import { mappings, memoryProducer, NOW } from '../fixtures/webhooks/collector-harness.ts'
@@ -20,12 +21,14 @@ const KEY = {
   acmeWrite: 'acme-write-key-Rb6Tn2Km8Wd',
   acmeAdmin: 'acme-admin-key-Ys4Fe9Gu5Jo',
   globexRead: 'globex-read-key-Pc1Nw6Dh3Ai',
+  local: 'local-key-of-dugout-run-Tm5Qa8Zr2Ve',
 }
 const KEYS: ApiKeyHash[] = [
   apiKeyHash('acme', KEY.acmeRead, 'read'),
   apiKeyHash('acme', KEY.acmeWrite, 'write'),
   apiKeyHash('acme', KEY.acmeAdmin, 'admin'),
   apiKeyHash('globex', KEY.globexRead, 'read'),
+  ...localApiKeyHashes(KEY.local),
 ]
 
 let app: FastifyInstance | undefined
@@ -133,8 +136,9 @@ describe('the report page login', () => {
     expect(header).not.toContain(hashApiKey(KEY.acmeRead))
     const other = await login(app, 'acme', KEY.acmeRead)
     expect(cookieOf(other)).not.toBe(cookieOf(answer))
-    // An admin key reads too.
+    // An admin key reads too, and so does the local key of `dugout run`, for any org.
     expect((await login(app, 'acme', KEY.acmeAdmin)).statusCode).toBe(303)
+    expect((await login(app, 'globex', KEY.local)).statusCode).toBe(303)
   })
 
   it("serves the page of the session's org, with a policy that runs only its own scripts", async () => {
@@ -216,6 +220,16 @@ describe('a session cookie as a credential', () => {
     expect(
       (await app.inject({ method: 'GET', url: `/v1/orgs/acme${REPORT}`, headers: { cookie: next } })).statusCode,
     ).toBe(401)
+  })
+})
+
+describe('the page and the API contract', () => {
+  it('keeps the page out of the OpenAPI document, which lists the API as before', async () => {
+    const { app } = await startPage()
+    const document = (await app.inject({ method: 'GET', url: OPENAPI_PATH })).json() as { paths: object }
+    const paths = Object.keys(document.paths)
+    expect(paths).toContain('/v1/orgs/{org}/reports/{name}')
+    expect(paths.filter((p) => p.startsWith('/ui'))).toEqual([])
   })
 })
 
