@@ -126,6 +126,7 @@ export function emailMjml(data: InsightWeekData, findings: readonly Finding[], o
       const accent = f.severity === 'praise' ? '#009e73' : '#d55e00'
       const label = f.severity === 'praise' ? 'Good news' : 'Worth a look'
       return `
+    <mj-wrapper padding="0 0 12px 0">
     <mj-section padding="6px 0" border-left="4px solid ${accent}" background-color="#fafafa">
       <mj-column>
         <mj-text font-size="12px" color="${accent}" padding-bottom="0">${label}</mj-text>
@@ -134,7 +135,8 @@ export function emailMjml(data: InsightWeekData, findings: readonly Finding[], o
         <mj-text><strong>Suggestion:</strong> ${e(f.action)}</mj-text>
         <mj-text font-size="13px"><a href="${e(explainUrl(options.publicUrl, org, f.explain))}" style="color:#0072b2">The events behind these numbers</a></mj-text>
       </mj-column>
-    </mj-section>`
+    </mj-section>
+    </mj-wrapper>`
     })
     .join('')
   return `<mjml>
