@@ -2,12 +2,15 @@
 // corrupted where the broker keeps it (its log segment on disk: the broker serves the bytes as
 // they are, and kafkajs checks no CRC). `dugout run --only ingest` stores every event of the other
 // partitions, and of partition 1 up to that batch; it pauses partition 1 there, names it in
-// /readyz, the log and a metric, and never moves its offset past the batch.
+// /readyz, the log and a metric, and never moves its offset past the batch. The test runs a broker
+// of its own (same jars, its own data folder and ports): its log segments are the test's to edit.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { CompressionTypes } from 'kafkajs'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startKafka, waitForKafka } from '../../infra/stack/kafka-broker.ts'
+import { stopProcess, type ProcessPaths } from '../../infra/stack/processes.ts'
 import { createClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { createKafka, dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
 import { config, uniqueName } from '../support/env.ts'
@@ -16,15 +19,36 @@ import { partitionLogDir } from '../support/kafka-tools.ts'
 import { freePort, spawnDugout, type DugoutProcess } from '../support/processes.ts'
 import { activityEvent, prng } from '../support/synthetic-events.ts'
 
-const kafka = createKafka({ ...config, KAFKA_CLIENT_ID: 'poison-test' })
+const instance = fs.mkdtempSync(path.join(os.tmpdir(), 'dugout-poison-broker-'))
+const paths: ProcessPaths = { runDir: path.join(instance, 'run'), logDir: path.join(instance, 'logs') }
+let brokers: string[]
+let kafka: ReturnType<typeof createKafka>
 const children: DugoutProcess[] = []
+
+beforeAll(async () => {
+  const port = await freePort()
+  const brokerConfig = {
+    ...config,
+    DUGOUT_KAFKA_PORT: port,
+    DUGOUT_KAFKA_CONTROLLER_PORT: await freePort(),
+    DUGOUT_KAFKA_HEAP: '256m',
+    KAFKA_BROKERS: [`127.0.0.1:${port}`],
+  }
+  await startKafka(brokerConfig, paths, () => undefined, instance)
+  await waitForKafka(brokerConfig.KAFKA_BROKERS, 90_000, paths)
+  brokers = brokerConfig.KAFKA_BROKERS
+  kafka = createKafka({ ...config, KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: 'poison-test' })
+})
 afterAll(async () => {
   for (const child of children) if (child.child.exitCode === null) child.child.kill('SIGKILL')
+  await stopProcess(paths, 'kafka', 5000)
+  // The test's own broker: its data and logs go with it.
+  fs.rmSync(instance, { recursive: true, force: true })
 })
 
 /** Flips a byte inside the records of the batch of `partition` that starts at `baseOffset`. */
 function corruptBatch(topic: string, partition: number, baseOffset: bigint): void {
-  const file = path.join(partitionLogDir(topic, partition), '00000000000000000000.log')
+  const file = path.join(partitionLogDir(topic, partition, config.DUGOUT_HOME, instance), '00000000000000000000.log')
   const log = fs.readFileSync(file)
   for (let at = 0; at + 12 <= log.length; at += 12 + log.readInt32BE(at + 8)) {
     if (log.readBigInt64BE(at) !== baseOffset) continue
@@ -51,6 +75,7 @@ describe('an undecodable batch in one partition', () => {
       TEMPORAL_TASK_QUEUE: uniqueName('poison-queue'),
       CHDB_PATH: path.join(os.tmpdir(), uniqueName('poison-chdb')),
       DUGOUT_HTTP_PORT: String(await freePort()),
+      KAFKA_BROKERS: brokers.join(','),
     }
     const topic = env.KAFKA_EVENTS_TOPIC
     await ensureTopics(kafka, dugoutTopics({ ...config, ...env, KAFKA_PARTITIONS: 3 }))

@@ -46,7 +46,12 @@ export async function consoleProduce(lines: string[], options: ConsoleProduceOpt
   if (code !== 0) throw new Error(`kafka-console-producer exited with ${code}:\n${stderr}`)
 }
 
-/** The folder of one partition's log segments on the local broker. */
-export function partitionLogDir(topic: string, partition: number, home = config.DUGOUT_HOME): string {
-  return path.join(kafkaPaths(home).data, `${topic}-${partition}`)
+/** The folder of one partition's log segments on a local broker (default: the stack's own). */
+export function partitionLogDir(
+  topic: string,
+  partition: number,
+  home = config.DUGOUT_HOME,
+  instanceDir?: string,
+): string {
+  return path.join(kafkaPaths(home, instanceDir).data, `${topic}-${partition}`)
 }
