@@ -1,5 +1,6 @@
 // docker-compose.yml is for users (no Docker engine runs here): keep it consistent with the
 // configuration schema, so a variable renamed in one place cannot silently drift in the other.
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
@@ -79,16 +80,28 @@ describe('docker-compose.yml', () => {
     expect(compose.services.grafana!.environment!.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?/)
   })
 
-  it('publishes only what a person opens in a browser', () => {
+  it('publishes only what a person opens in a browser, on this machine unless told otherwise', () => {
     const published = Object.entries(compose.services)
       .filter(([, service]) => service.ports !== undefined)
       .map(([name, service]) => [name, service.ports])
+    const on = (ports: string) => `\${DUGOUT_PUBLISH_ADDRESS:-127.0.0.1}:${ports}`
     expect(Object.fromEntries(published)).toEqual({
-      grafana: ['3000:3000'],
-      'temporal-ui': ['8233:8080'],
-      mailpit: ['8025:8025'],
-      dugout: ['8080:8080'],
+      grafana: [on('3000:3000')],
+      'temporal-ui': [on('8233:8080')],
+      mailpit: [on('8025:8025')],
+      dugout: [on('8080:8080')],
     })
+  })
+
+  it('validates against the Compose Specification (dclint, schema and errors)', () => {
+    // dclint reads a port's address literally: it cannot tell that the variable above names one.
+    const result = spawnSync(
+      path.join(PROJECT_ROOT, 'node_modules/.bin/dclint'),
+      ['docker-compose.yml', '--quiet', '--color', 'false', '--disable-rule', 'no-unbound-port-interfaces'],
+      { cwd: PROJECT_ROOT, encoding: 'utf8' },
+    )
+    expect(result.stdout + result.stderr).not.toMatch(/error/i)
+    expect(result.status).toBe(0)
   })
 
   it('provisions Grafana with the official ClickHouse data source and the Dugout dashboard', () => {
