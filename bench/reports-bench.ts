@@ -9,7 +9,7 @@ import type { DugoutConfig } from '../schemas/config.schema.ts'
 import type { ClickHouse } from '../services/clickhouse/clickhouse-client.ts'
 import { addDays } from '../services/projections/days.ts'
 import { createProjectionActivities } from '../services/projections/projection-activities.ts'
-import net from 'node:net'
+import { freePort } from '../infra/stack/processes.ts'
 import { pino } from 'pino'
 import { REPORT_NAMES, runReport, runReportFromEvents, type ReportName } from '../services/reports/report-queries.ts'
 import { registerReportRoutes } from '../services/reports/reports-service.ts'
@@ -88,17 +88,6 @@ async function reportsOverHttp(config: DugoutConfig, ch: ClickHouse, org: string
     },
     close: () => server.close(),
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 export function printReports(figures: Figure[]): void {

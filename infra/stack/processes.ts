@@ -6,6 +6,7 @@ import { spawn, execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import fs from 'node:fs'
 import path from 'node:path'
+import net from 'node:net'
 
 const execFileAsync = promisify(execFile)
 
@@ -197,4 +198,16 @@ export async function waitFor<T>(
     }
     await sleep(250)
   }
+}
+
+/** A TCP port nobody listens on right now, on 127.0.0.1 (for a server started next). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }

@@ -1,21 +1,10 @@
 /** Running the real `dugout` command from tests. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import net from 'node:net'
 import path from 'node:path'
 import { PROJECT_ROOT } from '../../schemas/config.schema.ts'
+export { freePort } from '../../infra/stack/processes.ts'
 
 export const DUGOUT_BIN = path.join(PROJECT_ROOT, 'bin', 'dugout.js')
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 export interface DugoutProcess {
   child: ChildProcess
