@@ -6,6 +6,11 @@
  * events), which the HTTP API does not serve. With the embedded engine the data folder belongs to
  * one process, so while `dugout run` is up the command says to stop it first (`dugout down`);
  * with a ClickHouse server (CLICKHOUSE_URL) it runs beside the services.
+ *
+ * `dugout insights send` sends the week's emails on demand through SMTP_URL, with the same
+ * idempotency as the weekly schedule (insight-sender.ts: a sent email is never sent again), and
+ * `dugout insights status` lists the sent-log of a week: who got what, when. Both open ClickHouse
+ * the same way as preview.
  */
 import { Command } from 'commander'
 import fs from 'node:fs/promises'
@@ -19,9 +24,19 @@ import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-clie
 import { migrate } from '../clickhouse/migrations.ts'
 import { ParamsError } from '../errors.ts'
 import { addDays, isDay, weekOf } from '../projections/days.ts'
+import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import { renderInsightEmail } from '../insights/insight-email.ts'
 import { gatherInsightWeek } from '../insights/insight-input.ts'
 import { findInsights } from '../insights/insight-rules.ts'
+import {
+  createSmtpMailer,
+  sendWeeklyInsight,
+  sentInsights,
+  weekManagers,
+  type SendResult,
+  type SenderDeps,
+} from '../insights/insight-sender.ts'
+import { displayNames } from '../reports/display-names.ts'
 import { httpBase, servicesAnswer } from './service-client.ts'
 
 const WEEK_RULE = 'must be a Monday (2026-03-02) or an ISO week (2026-W10)'
@@ -63,6 +78,80 @@ export function parsePreviewOptions(options: Record<string, unknown>): PreviewOp
   return result.value
 }
 
+/** The options of `dugout insights send`: one manager, or every manager of the week. */
+export const SendOptions = z.strictObject({ org: OrgId, week: InsightWeekOption, manager: Id.optional() })
+export type SendOptions = z.infer<typeof SendOptions>
+
+/** The options of `dugout insights status`. */
+export const StatusOptions = z.strictObject({ org: OrgId, week: InsightWeekOption })
+export type StatusOptions = z.infer<typeof StatusOptions>
+
+function parseOptions<T>(schema: z.ZodType<T>, command: string, options: Record<string, unknown>): T {
+  const result = parseParams(schema, options, (p) => `--${p}`)
+  if (!result.ok) throw new ParamsError(result.issues, `insights ${command}: `)
+  return result.value
+}
+
+export const parseSendOptions = (options: Record<string, unknown>) => parseOptions(SendOptions, 'send', options)
+export const parseStatusOptions = (options: Record<string, unknown>) => parseOptions(StatusOptions, 'status', options)
+
+/** One manager's outcome of `insights send`: the sender's result, or the error of a failed send. */
+export type ManagerSendOutcome = { manager: string } & (SendResult | { status: 'failed'; error: string })
+
+/**
+ * Sends the week's email of `options.manager`, or of every manager of the week (those without an
+ * email come back `no_email`). A failed send does not stop the others; running the command again
+ * sends only what was not sent (the sent-log).
+ */
+export async function sendInsights(deps: SenderDeps, options: SendOptions): Promise<ManagerSendOutcome[]> {
+  const { org, week } = options
+  const managers = options.manager !== undefined ? [options.manager] : await weekManagers(deps.ch, { org, week })
+  const outcomes: ManagerSendOutcome[] = []
+  for (const manager of managers) {
+    try {
+      outcomes.push({ manager, ...(await sendWeeklyInsight(deps, { org, manager, week })) })
+    } catch (error) {
+      outcomes.push({ manager, status: 'failed', error: error instanceof Error ? error.message : String(error) })
+    }
+  }
+  return outcomes
+}
+
+/** One line of `insights send`: `mgr-1 sent <insights.acme.mgr-1.2026-03-02@dugout>`. */
+export function sendOutcomeLine(outcome: ManagerSendOutcome): string {
+  switch (outcome.status) {
+    case 'sent':
+    case 'already_sent':
+      return `${outcome.manager} ${outcome.status} ${outcome.message_id}`
+    case 'no_email':
+      return `${outcome.manager} no_email`
+    case 'failed':
+      return `${outcome.manager} failed ${outcome.error}`
+  }
+}
+
+/** One row of `insights status`. */
+export interface InsightStatusRow {
+  manager_id: string
+  manager_name: string | null
+  recipient: string
+  sent_at: string
+  message_id: string
+}
+
+/** The sent-log of the week, with each manager's display name as of the week's end. */
+export async function insightStatus(ch: ClickHouse, options: StatusOptions): Promise<InsightStatusRow[]> {
+  const { timezone } = await getUsableOrgSettings(ch, options.org)
+  const names = await displayNames(ch, { org: options.org, to: addDays(options.week, 6), tz: timezone })
+  return (await sentInsights(ch, options)).map((row) => ({
+    manager_id: row.manager_id,
+    manager_name: names.get(row.manager_id) ?? null,
+    recipient: row.recipient,
+    sent_at: row.sent_at,
+    message_id: row.message_id,
+  }))
+}
+
 /** What a preview wrote. */
 export interface PreviewResult {
   subject: string
@@ -99,6 +188,27 @@ export class ServicesRunningError extends Error {
   readonly code = 'SERVICES_RUNNING'
 }
 
+/**
+ * ClickHouse for a command that reads it directly: refused while `dugout run` holds the embedded
+ * engine's folder; migrated.
+ */
+async function openClickHouse(c: DugoutConfig, command: string): Promise<ClickHouse> {
+  if (!c.CLICKHOUSE_URL && (await servicesAnswer(c))) {
+    throw new ServicesRunningError(
+      `insights ${command} reads the embedded ClickHouse directly, and \`dugout run\` holds its folder: ` +
+        'stop the services with `dugout down` first (or use a ClickHouse server with CLICKHOUSE_URL)',
+    )
+  }
+  const ch = createClickHouse(c)
+  try {
+    await migrate(ch)
+    return ch
+  } catch (error) {
+    await ch.close()
+    throw error
+  }
+}
+
 export function insightsCommand(config: () => DugoutConfig): Command {
   const insights = new Command('insights').description('The weekly insight emails of the managers (docs/insights.md).')
   insights
@@ -113,15 +223,8 @@ export function insightsCommand(config: () => DugoutConfig): Command {
     .action(async (raw: Record<string, unknown>) => {
       const options = parsePreviewOptions(raw)
       const c = config()
-      if (!c.CLICKHOUSE_URL && (await servicesAnswer(c))) {
-        throw new ServicesRunningError(
-          'insights preview reads the embedded ClickHouse directly, and `dugout run` holds its folder: ' +
-            'stop the services with `dugout down` first (or use a ClickHouse server with CLICKHOUSE_URL)',
-        )
-      }
-      const ch = createClickHouse(c)
+      const ch = await openClickHouse(c, 'preview')
       try {
-        await migrate(ch)
         const result = await previewInsightEmail(ch, options, {
           publicUrl: c.DUGOUT_PUBLIC_URL ?? httpBase(c),
           thresholds: InsightThresholds.parse({}),
@@ -130,6 +233,63 @@ export function insightsCommand(config: () => DugoutConfig): Command {
           `subject: ${result.subject}\n${result.findings} finding${result.findings === 1 ? '' : 's'}\n` +
             `${result.files.html}\n${result.files.text}\n${result.files.chart}\n`,
         )
+      } finally {
+        await ch.close()
+      }
+    })
+  insights
+    .command('send')
+    .description(
+      "Send the week's email of one manager (--manager) or of every manager with an email, each at most once.",
+    )
+    .requiredOption('--org <org>', 'org id')
+    .requiredOption('--week <week>', 'the week: its Monday (2026-03-02) or its ISO week (2026-W10)')
+    .option('--manager <id>', 'only this manager')
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseSendOptions(raw)
+      const c = config()
+      const ch = await openClickHouse(c, 'send')
+      const mailer = createSmtpMailer(c.SMTP_URL, c.MAIL_FROM)
+      try {
+        const outcomes = await sendInsights(
+          {
+            ch,
+            mailer,
+            clock: () => new Date(),
+            publicUrl: c.DUGOUT_PUBLIC_URL ?? httpBase(c),
+            thresholds: InsightThresholds.parse({}),
+          },
+          options,
+        )
+        for (const outcome of outcomes) process.stdout.write(`${sendOutcomeLine(outcome)}\n`)
+        const failed = outcomes.filter((o) => o.status === 'failed').length
+        if (failed > 0) {
+          process.stderr.write(
+            `${failed} not sent: run the same command again to retry them (sent emails are skipped)\n`,
+          )
+          process.exitCode = 1
+        }
+      } finally {
+        mailer.close()
+        await ch.close()
+      }
+    })
+  insights
+    .command('status')
+    .description("List the week's sent emails: manager, address, when, Message-ID.")
+    .requiredOption('--org <org>', 'org id')
+    .requiredOption('--week <week>', 'the week: its Monday (2026-03-02) or its ISO week (2026-W10)')
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseStatusOptions(raw)
+      const ch = await openClickHouse(config(), 'status')
+      try {
+        const rows = await insightStatus(ch, options)
+        if (rows.length === 0)
+          process.stdout.write(`no insight email sent for ${options.org}, week of ${options.week}\n`)
+        for (const row of rows) {
+          const who = row.manager_name === null ? row.manager_id : `${row.manager_name} (${row.manager_id})`
+          process.stdout.write(`${who}\t${row.recipient}\t${row.sent_at} UTC\t${row.message_id}\n`)
+        }
       } finally {
         await ch.close()
       }

@@ -6,6 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InsightThresholds } from '../../schemas/insights.schema.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { generateOrg } from '../../services/demo/org-generator.ts'
+import {
+  insightStatus,
+  parseSendOptions,
+  parseStatusOptions,
+  sendInsights,
+  sendOutcomeLine,
+} from '../../services/cli/insights-command.ts'
 import { escapeHtml } from '../../services/insights/insight-email.ts'
 import {
   createSmtpMailer,
@@ -200,6 +207,47 @@ describe('sending the weekly insight email', () => {
     expect(await sendWeeklyInsight(deps, { org, manager: 'mgr-3', week })).toEqual({ status: 'no_email' })
     expect(inbox.messages).toHaveLength(before)
     expect((await sentInsights(ch, { org, week })).map((r) => r.manager_id)).not.toContain('mgr-3')
+  })
+})
+
+describe('dugout insights send and status', () => {
+  it('sends to every manager of the week only what was not sent yet', async () => {
+    const options = parseSendOptions({ org, week: '2026-W08' })
+    expect(options).toEqual({ org, week })
+    const before = inbox.messages.length
+    const lines = (await sendInsights(deps, options)).map(sendOutcomeLine)
+    expect(lines).toEqual([
+      `mgr-1 already_sent <insights.${org}.mgr-1.${week}@dugout>`,
+      `mgr-2 already_sent <insights.${org}.mgr-2.${week}@dugout>`,
+      'mgr-3 no_email',
+    ])
+    expect(inbox.messages).toHaveLength(before)
+  })
+
+  it('reports a send that throws as failed, and logs nothing for it', async () => {
+    const before = inbox.messages.length
+    const [outcome] = await sendInsights(deps, parseSendOptions({ org, week, manager: 'rep-1' }))
+    expect(outcome).toEqual({ manager: 'rep-1', status: 'failed', error: expect.stringMatching(/^manager: /) })
+    expect(sendOutcomeLine(outcome!)).toMatch(/^rep-1 failed manager: /)
+    expect(inbox.messages).toHaveLength(before)
+  })
+
+  it('lists who got what: name, address, when, Message-ID', async () => {
+    const rows = await insightStatus(ch, parseStatusOptions({ org, week }))
+    expect(rows).toEqual(
+      ['mgr-1', 'mgr-2'].map((manager) => ({
+        manager_id: manager,
+        manager_name: String(users.get(manager)!.display_name),
+        recipient: String(users.get(manager)!.email),
+        sent_at: '2026-02-23 07:00:00.000',
+        message_id: insightMessageId({ org, manager, week }),
+      })),
+    )
+  })
+
+  it('names a bad option as typed', () => {
+    expect(() => parseSendOptions({ org, week: '2026-02-17' })).toThrow(/--week/)
+    expect(() => parseStatusOptions({ org })).toThrow(/--week/)
   })
 })
 
