@@ -7,6 +7,10 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import { fileURLToPath } from 'node:url'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { BadInputError } from '../errors.ts'
+import { InsightThresholds } from '../../schemas/insights.schema.ts'
+import type { InsightActivities } from '../../workflows/weekly-insights-workflow.ts'
+import { createInsightActivities } from '../insights/insight-activities.ts'
+import { createSmtpMailer, type Mailer } from '../insights/insight-sender.ts'
 import { createProjectionActivities, type ProjectionActivities } from '../projections/projection-activities.ts'
 import type { Logger } from '../runtime/logger.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
@@ -42,12 +46,18 @@ export const startWorker: ServiceStarter = async ({ config, openClickHouse, logg
     runtimeInstalled = true
   }
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS })
+  // The weekly insight emails' transport; their links point at the public HTTP API.
+  const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM)
+  const insights = {
+    mailer,
+    publicUrl: config.DUGOUT_PUBLIC_URL ?? `http://${config.DUGOUT_HTTP_HOST}:${config.DUGOUT_HTTP_PORT}`,
+  }
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
-    activities: workerActivities(openClickHouse, logger),
+    activities: workerActivities(openClickHouse, logger, insights),
     maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
   })
   let stopping = false
@@ -78,18 +88,38 @@ export const startWorker: ServiceStarter = async ({ config, openClickHouse, logg
       await running
       await connection.close()
       await clientConnection.close()
+      mailer.close()
     },
   }
 }
 
 /**
- * The projection activities as the worker runs them: one set per slot, each call timed, and bad
- * input failed for good (see `failingBadInputForGood`).
+ * The projection activities, and with a Mailer the weekly insight activities, as the worker runs
+ * them: one set per slot, each call timed, and bad input failed for good (see
+ * `failingBadInputForGood`).
  */
-export function workerActivities(openClickHouse: () => ClickHouse, logger: Logger): ProjectionActivities {
+export function workerActivities(
+  openClickHouse: () => ClickHouse,
+  logger: Logger,
+  insights?: { mailer: Mailer; publicUrl?: string },
+): ProjectionActivities & Partial<InsightActivities> {
   return failingBadInputForGood(
     timed(
-      pooled(ACTIVITY_SLOTS, () => createProjectionActivities({ ch: openClickHouse() })),
+      pooled(ACTIVITY_SLOTS, () => {
+        const ch = openClickHouse()
+        return {
+          ...createProjectionActivities({ ch }),
+          ...(insights
+            ? createInsightActivities({
+                ch,
+                mailer: insights.mailer,
+                clock: () => new Date(),
+                thresholds: InsightThresholds.parse({}),
+                ...(insights.publicUrl === undefined ? {} : { publicUrl: insights.publicUrl }),
+              })
+            : {}),
+        }
+      }),
       logger,
     ),
   )

@@ -1,0 +1,143 @@
+/**
+ * The weekly insight emails (docs/insights.md, "Schedule"): a Temporal Schedule per org starts
+ * `weeklyInsightsFanOutWorkflow` on Mondays at 08:00 in the org's time zone; it resolves the week
+ * just ended and the managers with an address, and starts one `weeklyInsightWorkflow` per manager
+ * under the id `insights:<org>:<manager>:<week>`, which Temporal refuses to start twice. The send
+ * activity is idempotent as well (the sent-log), so a retried activity sends nothing twice either.
+ */
+import {
+  type ActivityOptions,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  log,
+  proxyActivities,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow'
+
+export interface WeeklyInsightInput {
+  org: string
+  manager: string
+  /** The Monday of the ISO week, `YYYY-MM-DD`. */
+  week: string
+}
+
+export type WeeklyInsightResult = { status: 'no_email' } | { status: 'already_sent' | 'sent'; message_id: string }
+
+export interface InsightRecipientsInput {
+  org: string
+  /** The week to send; absent: the Monday–Sunday before `now` in the org's time zone. */
+  week?: string
+  /** The instant the run stands for (ISO), from the workflow's deterministic clock. */
+  now: string
+}
+
+export interface InsightRecipients {
+  week: string
+  timezone: string
+  /** Managers of the week with an address, sorted. */
+  managers: string[]
+  /** Managers of the week without one: nobody to send to. */
+  withoutEmail: string[]
+}
+
+/** The activities of the weekly insights (made by services/insights/insight-activities.ts). */
+export interface InsightActivities {
+  sendWeeklyInsight(input: WeeklyInsightInput): Promise<WeeklyInsightResult>
+  insightRecipients(input: InsightRecipientsInput): Promise<InsightRecipients>
+}
+
+export interface WeeklyInsightsFanOutInput {
+  org: string
+  week?: string
+}
+
+export interface WeeklyInsightsFanOutResult {
+  week: string
+  /** Children started by this run. */
+  started: string[]
+  /** Managers whose workflow for the week had already run (or is running): nothing started. */
+  alreadyStarted: string[]
+  withoutEmail: string[]
+}
+
+/** One manager's week, one workflow: the id Temporal refuses a second run of. */
+export const weeklyInsightWorkflowId = ({ org, manager, week }: WeeklyInsightInput) =>
+  `insights:${org}:${manager}:${week}`
+
+/**
+ * An SMTP server that refuses or is down is retried with backoff, up to every 5 minutes, ten
+ * times (about half an hour); bad input (a week that is no Monday, an org setting ClickHouse
+ * cannot use) fails at once: the worker marks it non-retryable, and so does this list.
+ */
+export const insightActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['DayError', 'OrgSettingsError', 'ParamsError', 'ReportParamsError'],
+  },
+}
+
+const { sendWeeklyInsight, insightRecipients } = proxyActivities<InsightActivities>(insightActivityOptions)
+
+/** Sends one manager's email for one week (idempotent: see the sent-log in insight-sender.ts). */
+export async function weeklyInsightWorkflow(input: WeeklyInsightInput): Promise<WeeklyInsightResult> {
+  return sendWeeklyInsight(input)
+}
+
+/**
+ * The instant a run stands for: the time the Schedule meant to start it, so that a run caught up
+ * late still covers the week before its Monday; a run started by hand: the workflow's clock.
+ */
+function runInstant(): string {
+  const scheduled = workflowInfo().searchAttributes?.['TemporalScheduledStartTime']?.[0]
+  if (scheduled instanceof Date) return scheduled.toISOString()
+  if (typeof scheduled === 'string') return new Date(scheduled).toISOString()
+  return new Date(Date.now()).toISOString()
+}
+
+/** Starts one `weeklyInsightWorkflow` per manager of the org's week who has an address. */
+export async function weeklyInsightsFanOutWorkflow(
+  input: WeeklyInsightsFanOutInput,
+): Promise<WeeklyInsightsFanOutResult> {
+  const recipients = await insightRecipients({
+    org: input.org,
+    now: runInstant(),
+    ...(input.week === undefined ? {} : { week: input.week }),
+  })
+  const result: WeeklyInsightsFanOutResult = {
+    week: recipients.week,
+    started: [],
+    alreadyStarted: [],
+    withoutEmail: recipients.withoutEmail,
+  }
+  const children = []
+  for (const manager of recipients.managers) {
+    const child = { org: input.org, manager, week: recipients.week }
+    try {
+      children.push(
+        await startChild(weeklyInsightWorkflow, {
+          workflowId: weeklyInsightWorkflowId(child),
+          args: [child],
+          // A week is sent once: a second start of the same id is refused, even after a failure
+          // (a failed week is retried by hand, with `dugout insights send`).
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          // The fan-out waits for its children, but a child already sending finishes even if not.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        }),
+      )
+      result.started.push(manager)
+    } catch (error) {
+      // Refused because this week's workflow for the manager already ran: the week was sent. The
+      // error's class lives in @temporalio/common, which workflows/ does not import: its name.
+      if ((error as Error | undefined)?.name !== 'WorkflowExecutionAlreadyStartedError') throw error
+      log.info('weekly insight already started', { workflowId: weeklyInsightWorkflowId(child) })
+      result.alreadyStarted.push(manager)
+    }
+  }
+  await Promise.all(children.map((c) => c.result()))
+  return result
+}
