@@ -15,6 +15,11 @@ import { Worker } from '@temporalio/worker'
 import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
 import { eventsIngestedSignal, orgMetricsWorkflow } from '../../workflows/org-metrics-workflow.ts'
 import { rebuildWorkflow } from '../../workflows/rebuild-workflow.ts'
+import {
+  type InsightActivities,
+  weeklyInsightsFanOutWorkflow,
+  weeklyInsightWorkflowId,
+} from '../../workflows/weekly-insights-workflow.ts'
 import { recordingProjectionActivities, timeSkippingEnvironment } from './workflow-env.ts'
 
 const OUT = fileURLToPath(new URL('../fixtures/histories/', import.meta.url))
@@ -25,7 +30,7 @@ const worker = await Worker.create({
   connection: env.nativeConnection,
   taskQueue: 'record',
   workflowsPath: WORKFLOWS_PATH,
-  activities: recording.activities,
+  activities: { ...recording.activities, ...recordedInsightActivities() },
 })
 await worker.runUntil(async () => {
   const metrics = await env.client.workflow.start(orgMetricsWorkflow, {
@@ -51,8 +56,39 @@ await worker.runUntil(async () => {
   })
   await rebuild.result()
   record('rebuild-workflow.json', await rebuild.fetchHistory())
+
+  // Two managers with an address and one without; the second fan-out finds mgr-1's week done.
+  const week = '2026-03-02'
+  const fanOut = await env.client.workflow.start(weeklyInsightsFanOutWorkflow, {
+    taskQueue: 'record',
+    workflowId: 'insights:recorded',
+    args: [{ org: 'recorded', week }],
+  })
+  await fanOut.result()
+  record('weekly-insights-fan-out-workflow.json', await fanOut.fetchHistory())
+  const child = env.client.workflow.getHandle(weeklyInsightWorkflowId({ org: 'recorded', manager: 'mgr-1', week }))
+  record('weekly-insight-workflow.json', await child.fetchHistory())
+  const again = await env.client.workflow.start(weeklyInsightsFanOutWorkflow, {
+    taskQueue: 'record',
+    workflowId: 'insights:recorded:again',
+    args: [{ org: 'recorded', week }],
+  })
+  await again.result()
+  record('weekly-insights-fan-out-workflow.already-started.json', await again.fetchHistory())
 })
 await env.teardown()
+
+/** Insight activities that send nothing: the workflows' decisions are what a history records. */
+function recordedInsightActivities(): InsightActivities {
+  return {
+    async insightRecipients({ week }) {
+      return { week: week ?? '2026-03-02', timezone: 'UTC', managers: ['mgr-1', 'mgr-2'], withoutEmail: ['mgr-3'] }
+    },
+    async sendWeeklyInsight({ org, manager, week }) {
+      return { status: 'sent', message_id: `<insights.${org}.${manager}.${week}@dugout>` }
+    },
+  }
+}
 
 function record(file: string, history: Parameters<typeof historyToJSON>[0]): void {
   const target = path.join(OUT, file)

@@ -16,6 +16,9 @@ describe('workflow replay', () => {
       'org-metrics-workflow.json',
       'org-metrics-workflow.prune-in-background.json',
       'rebuild-workflow.json',
+      'weekly-insight-workflow.json',
+      'weekly-insights-fan-out-workflow.already-started.json',
+      'weekly-insights-fan-out-workflow.json',
     ])
   })
 
