@@ -1,9 +1,15 @@
 // The org's weekly insight Schedule on the local Temporal server: created with its calendar, time
-// zone and policies, and updated (not doubled) when ensured again with another time zone.
+// zone and policies, updated (not doubled) when ensured again with another time zone, and its
+// action runs the fan-out on a worker for the week before the run's time.
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client'
+import { NativeConnection, Worker } from '@temporalio/worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { InsightThresholds } from '../../schemas/insights.schema.ts'
+import { migrate } from '../../services/clickhouse/migrations.ts'
+import { createInsightActivities, previousWeek } from '../../services/insights/insight-activities.ts'
 import { ensureInsightSchedule, insightScheduleId } from '../../services/insights/insight-schedule.ts'
-import { config, uniqueName } from '../support/env.ts'
+import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
+import { config, testClickHouse, uniqueName } from '../support/env.ts'
 
 let connection: Connection
 let client: Client
@@ -36,4 +42,52 @@ describe('ensureInsightSchedule', () => {
       await handle.delete()
     }
   })
+
+  it('starts the fan-out on its task queue when triggered', async () => {
+    const org = uniqueName('schedorg')
+    const queue = { TEMPORAL_TASK_QUEUE: uniqueName('insights') }
+    const handle = client.schedule.getHandle(insightScheduleId(org))
+    // An org with no events: the fan-out finds no managers, which is enough to see it run.
+    const ch = testClickHouse('insight_schedule')
+    await migrate(ch)
+    const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS })
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: queue.TEMPORAL_TASK_QUEUE,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: createInsightActivities({
+        ch,
+        mailer: { send: () => Promise.reject(new Error('nothing to send')) },
+        clock: () => new Date(),
+        thresholds: InsightThresholds.parse({}),
+      }),
+    })
+    try {
+      await ensureInsightSchedule(client, queue, org, 'UTC')
+      await handle.trigger()
+      const action = await worker.runUntil(async () => {
+        for (;;) {
+          const [recent] = (await handle.describe()).info.recentActions
+          if (recent) {
+            await client.workflow.getHandle(recent.action.workflow.workflowId).result()
+            return recent
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      })
+      expect(action.action.workflow.workflowId.startsWith(`${insightScheduleId(org)}-`)).toBe(true)
+      const result: unknown = await client.workflow.getHandle(action.action.workflow.workflowId).result()
+      expect(result).toEqual({
+        week: previousWeek(action.scheduledAt, 'UTC'),
+        started: [],
+        alreadyStarted: [],
+        withoutEmail: [],
+      })
+    } finally {
+      await handle.delete()
+      await nativeConnection.close()
+      await ch.close()
+    }
+  }, 60_000)
 })
