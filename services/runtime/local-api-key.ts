@@ -22,14 +22,30 @@ export function localApiKeyPath(home: string): string {
 
 /**
  * The local key, created if `home` has none. Several hosts may start at once on one `$DUGOUT_HOME`
- * (tests do): the key is written to a file of this process, then hard-linked into place, which
- * fails if another got there first; so every process reads one whole key, the first one written.
+ * (tests do): see `ensureSecretFile`.
  */
 export function ensureLocalApiKey(home: string): string {
-  const file = localApiKeyPath(home)
-  const existing = readLocalApiKey(home)
+  return ensureSecretFile(localApiKeyPath(home))
+}
+
+/**
+ * The local key of `home`, or undefined when there is none yet. A file that others can read is
+ * refused rather than used: its key opens every org.
+ */
+export function readLocalApiKey(home: string): string | undefined {
+  return readSecretFile(localApiKeyPath(home))
+}
+
+/**
+ * The 256-bit random secret in `file`, created (mode 0600) if there is none. Several processes may
+ * start at once on one `$DUGOUT_HOME`: the secret is written to a file of this process, then
+ * hard-linked into place, which fails if another got there first; so every process reads one
+ * whole secret, the first one written.
+ */
+export function ensureSecretFile(file: string): string {
+  const existing = readSecretFile(file)
   if (existing !== undefined) return existing
-  fs.mkdirSync(home, { recursive: true })
+  fs.mkdirSync(path.dirname(file), { recursive: true })
   const draft = `${file}.${process.pid}.${Date.now()}.tmp`
   fs.writeFileSync(draft, `${generateApiKey()}\n`, { mode: 0o600, flag: 'wx' })
   try {
@@ -39,15 +55,11 @@ export function ensureLocalApiKey(home: string): string {
   } finally {
     fs.rmSync(draft, { force: true })
   }
-  return readLocalApiKey(home)!
+  return readSecretFile(file)!
 }
 
-/**
- * The local key of `home`, or undefined when there is none yet. A file that others can read is
- * refused rather than used: its key opens every org.
- */
-export function readLocalApiKey(home: string): string | undefined {
-  const file = localApiKeyPath(home)
+/** The secret in `file`, or undefined when there is none yet; refused if others can read the file. */
+export function readSecretFile(file: string): string | undefined {
   let text: string
   try {
     const mode = fs.statSync(file).mode
