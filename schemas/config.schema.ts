@@ -113,6 +113,10 @@ export const MailConfig = z.object({
     .string()
     .regex(/^[^\s@]+@[^\s@]+$|^.+<[^\s@]+@[^\s@]+>$/, 'must be an email address')
     .default('Dugout <dugout@localhost>'),
+  DUGOUT_INSIGHTS_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. the output of openssl rand -base64 32)')
+    .optional(),
 })
 export type MailConfig = z.infer<typeof MailConfig>
 
@@ -207,6 +211,8 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   DUGOUT_HTTP_PORT: 'Port of the HTTP API (default 8080).',
   SMTP_URL: 'SMTP server for weekly insight emails (default smtp://127.0.0.1:1025).',
   MAIL_FROM: 'Sender of insight emails (default Dugout <dugout@localhost>).',
+  DUGOUT_INSIGHTS_SECRET:
+    "Key signing the opt-out links of insight emails, at least 32 characters; the same on every Dugout process of a deployment (default: a random one kept in $DUGOUT_HOME/insights-secret).",
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',
   DUGOUT_API_KEYS:
     'API keys of the routes under /v1/orgs/:org/, as org:<read|write|admin>:sha256:<hex of SHA-256 of the key>, comma-separated; several per org for rotation; org:sha256:<hex> means write (default none: every org route refused, but for the local key of dugout run in $DUGOUT_HOME/local-api-key).',

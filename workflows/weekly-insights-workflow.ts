@@ -1,9 +1,11 @@
 /**
- * The weekly insight emails (docs/insights.md, "Schedule"): a Temporal Schedule per org starts
- * `weeklyInsightsFanOutWorkflow` on Mondays at 08:00 in the org's time zone; it resolves the week
- * just ended and the managers with an address, and starts one `weeklyInsightWorkflow` per manager
- * under the id `insights:<org>:<manager>:<week>`, which Temporal refuses to start twice. The send
- * activity is idempotent as well (the sent-log), so a retried activity sends nothing twice either.
+ * The weekly insight emails (docs/insights.md, "Schedule"): a Temporal Schedule per org and time
+ * zone of its managers starts `weeklyInsightsFanOutWorkflow` on Mondays at 08:00 in that zone; it
+ * resolves the week just ended and that zone's managers with an address who did not opt out, waits
+ * for the org's own week to end where the zone is ahead of the org's, and starts one
+ * `weeklyInsightWorkflow` per manager under the id `insights:<org>:<manager>:<week>`, which
+ * Temporal refuses to start twice. The send activity is idempotent as well (the sent-log), so a
+ * retried activity sends nothing twice either.
  */
 import {
   type ActivityOptions,
@@ -11,6 +13,7 @@ import {
   WorkflowIdReusePolicy,
   log,
   proxyActivities,
+  sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow'
@@ -22,7 +25,9 @@ export interface WeeklyInsightInput {
   week: string
 }
 
-export type WeeklyInsightResult = { status: 'no_email' } | { status: 'already_sent' | 'sent'; message_id: string }
+export type WeeklyInsightResult =
+  | { status: 'no_email' | 'opted_out' }
+  | { status: 'already_sent' | 'sent'; message_id: string }
 
 export interface InsightRecipientsInput {
   org: string
@@ -30,15 +35,25 @@ export interface InsightRecipientsInput {
   week?: string
   /** The instant the run stands for (ISO), from the workflow's deterministic clock. */
   now: string
+  /**
+   * Only the managers whose time zone this is (their own, else the org's), and the week before
+   * `now` there; absent: every manager, and the week before `now` in the org's time zone.
+   */
+  timezone?: string
 }
 
 export interface InsightRecipients {
   week: string
+  /** The org's time zone, which cuts the days of the reports. */
   timezone: string
   /** Managers of the week with an address, sorted. */
   managers: string[]
   /** Managers of the week without one: nobody to send to. */
   withoutEmail: string[]
+  /** Managers of the week who opted out of the emails. */
+  optedOut?: string[]
+  /** When the week ends in the org's time zone (ISO): a run in a zone ahead of it waits till then. */
+  weekEndsAt?: string
 }
 
 /** The activities of the weekly insights (made by services/insights/insight-activities.ts). */
@@ -50,6 +65,8 @@ export interface InsightActivities {
 export interface WeeklyInsightsFanOutInput {
   org: string
   week?: string
+  /** The managers of this time zone only (the Schedule of that zone); absent: every manager. */
+  timezone?: string
 }
 
 export interface WeeklyInsightsFanOutResult {
@@ -59,6 +76,7 @@ export interface WeeklyInsightsFanOutResult {
   /** Managers whose workflow for the week had already run (or is running): nothing started. */
   alreadyStarted: string[]
   withoutEmail: string[]
+  optedOut?: string[]
 }
 
 /** One manager's week, one workflow: the id Temporal refuses a second run of. */
@@ -107,13 +125,18 @@ export async function weeklyInsightsFanOutWorkflow(
     org: input.org,
     now: runInstant(),
     ...(input.week === undefined ? {} : { week: input.week }),
+    ...(input.timezone === undefined ? {} : { timezone: input.timezone }),
   })
   const result: WeeklyInsightsFanOutResult = {
     week: recipients.week,
     started: [],
     alreadyStarted: [],
     withoutEmail: recipients.withoutEmail,
+    ...(recipients.optedOut === undefined ? {} : { optedOut: recipients.optedOut }),
   }
+  // Monday 08:00 in Tokyo is still Sunday in New York: the week of a New York org is not over.
+  const untilWeekEnds = recipients.weekEndsAt === undefined ? 0 : Date.parse(recipients.weekEndsAt) - Date.now()
+  if (untilWeekEnds > 0) await sleep(untilWeekEnds)
   const children = []
   for (const manager of recipients.managers) {
     const child = { org: input.org, manager, week: recipients.week }

@@ -28,6 +28,7 @@ import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import { renderInsightEmail } from '../insights/insight-email.ts'
 import { gatherInsightWeek } from '../insights/insight-input.ts'
 import { findInsights } from '../insights/insight-rules.ts'
+import { insightsSecret, optOutUrl } from '../insights/opt-out.ts'
 import {
   createSmtpMailer,
   sendWeeklyInsight,
@@ -124,7 +125,8 @@ export function sendOutcomeLine(outcome: ManagerSendOutcome): string {
     case 'already_sent':
       return `${outcome.manager} ${outcome.status} ${outcome.message_id}`
     case 'no_email':
-      return `${outcome.manager} no_email`
+    case 'opted_out':
+      return `${outcome.manager} ${outcome.status}`
     case 'failed':
       return `${outcome.manager} failed ${outcome.error}`
   }
@@ -166,11 +168,14 @@ export interface PreviewResult {
 export async function previewInsightEmail(
   ch: ClickHouse,
   options: PreviewOptions,
-  settings: { publicUrl: string; thresholds: InsightThresholds },
+  settings: { publicUrl: string; thresholds: InsightThresholds; optOutSecret: string },
 ): Promise<PreviewResult> {
   const data = await gatherInsightWeek(ch, options, settings.thresholds)
   const findings = findInsights(data.input, settings.thresholds)
-  const email = await renderInsightEmail(data, findings, { publicUrl: settings.publicUrl })
+  const email = await renderInsightEmail(data, findings, {
+    publicUrl: settings.publicUrl,
+    optOutUrl: optOutUrl(settings.publicUrl, settings.optOutSecret, options),
+  })
   await fs.mkdir(options.out, { recursive: true })
   const files = {
     html: path.join(options.out, 'email.html'),
@@ -228,6 +233,7 @@ export function insightsCommand(config: () => DugoutConfig): Command {
         const result = await previewInsightEmail(ch, options, {
           publicUrl: c.DUGOUT_PUBLIC_URL ?? httpBase(c),
           thresholds: InsightThresholds.parse({}),
+          optOutSecret: insightsSecret(c),
         })
         process.stdout.write(
           `subject: ${result.subject}\n${result.findings} finding${result.findings === 1 ? '' : 's'}\n` +
@@ -258,6 +264,7 @@ export function insightsCommand(config: () => DugoutConfig): Command {
             clock: () => new Date(),
             publicUrl: c.DUGOUT_PUBLIC_URL ?? httpBase(c),
             thresholds: InsightThresholds.parse({}),
+            optOutSecret: insightsSecret(c),
           },
           options,
         )

@@ -9,11 +9,8 @@
  * through `headerValue`.
  *
  * Links: each finding's explain route (the events behind its numbers) and the report page, both
- * under the public base URL. There is no opt-out link yet: it needs a route that accepts a signed
- * token, and a dead link is worse than none. Its design, for when it is built: a
- * `<base>/v1/orgs/<org>/insights/opt-out?manager=<id>&token=<HMAC of org and manager with a server
- * secret>` link in the footer, and the same URL in `List-Unsubscribe` with `List-Unsubscribe-Post:
- * List-Unsubscribe=One-Click` (RFC 8058), so that mail clients offer one-click opt-out.
+ * under the public base URL, and the manager's signed opt-out link (opt-out.ts) in the footer, which
+ * the sender also puts in `List-Unsubscribe`.
  */
 import mjml2html from 'mjml'
 import type { ExplainLink, Finding } from '../../schemas/insights.schema.ts'
@@ -40,11 +37,15 @@ export interface InsightEmail {
   html: string
   text: string
   attachments: EmailAttachment[]
+  /** The manager's one-click opt-out link, for `List-Unsubscribe`. */
+  optOutUrl: string
 }
 
 export interface EmailOptions {
   /** Public base URL of Dugout's HTTP API, without a trailing slash (DUGOUT_PUBLIC_URL). */
   publicUrl: string
+  /** The manager's signed opt-out link (`optOutUrl` of opt-out.ts). */
+  optOutUrl: string
 }
 
 /**
@@ -106,6 +107,7 @@ export function emailText(data: InsightWeekData, findings: readonly Finding[], o
   lines.push(`Your full report: ${reportPageUrl(options.publicUrl)}`)
   lines.push('')
   lines.push('Dugout counts what your CRM records; it sees events, not the conversations behind them.')
+  lines.push(`Stop these weekly emails: ${options.optOutUrl}`)
   return `${lines.join('\n')}\n`
 }
 
@@ -164,7 +166,7 @@ export function emailMjml(data: InsightWeekData, findings: readonly Finding[], o
     <mj-section>
       <mj-column>
         <mj-button href="${e(reportPageUrl(options.publicUrl))}" background-color="#0072b2" align="left">Open your full report</mj-button>
-        <mj-text font-size="12px" color="#777777">Dugout counts what your CRM records; it sees events, not the conversations behind them.</mj-text>
+        <mj-text font-size="12px" color="#777777">Dugout counts what your CRM records; it sees events, not the conversations behind them. <a href="${e(options.optOutUrl)}" style="color:#777777">Stop these weekly emails</a></mj-text>
       </mj-column>
     </mj-section>
   </mj-body>
@@ -193,5 +195,6 @@ export async function renderInsightEmail(
     attachments: [
       { filename: 'chart.png', content: await renderChart(data.chart), cid: CHART_CID, contentType: 'image/png' },
     ],
+    optOutUrl: options.optOutUrl,
   }
 }

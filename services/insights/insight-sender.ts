@@ -4,13 +4,14 @@
  * The order of a send, each step protecting a guarantee:
  * 1. the manager's address: the `email` of their latest `user.upserted` by the end of the week (in
  *    the org's time zone); none → `no_email`, nothing sent;
- * 2. the sent-log (`insight_emails_sent`): a row for (org, week, manager) → `already_sent`, nothing
+ * 2. the manager's choice (`insight_preferences`): opted out → `opted_out`, nothing sent;
+ * 3. the sent-log (`insight_emails_sent`): a row for (org, week, manager) → `already_sent`, nothing
  *    sent, so a retry after the SMTP server accepted sends nothing;
- * 3. gather, find, render, and hand the message to the SMTP server with a deterministic Message-ID;
- * 4. only once the server accepted it, the sent-log row.
+ * 4. gather, find, render, and hand the message to the SMTP server with a deterministic Message-ID;
+ * 5. only once the server accepted it, the sent-log row.
  *
  * A send that throws (a refused or failed SMTP transaction) writes nothing, so its retry sends
- * again. A crash between steps 3 and 4 also sends again: delivery to the SMTP server is
+ * again. A crash between steps 4 and 5 also sends again: delivery to the SMTP server is
  * at-least-once, and the second copy carries the same Message-ID, by which the recipient's side
  * (mail servers, clients) de-duplicates it.
  */
@@ -19,12 +20,13 @@ import type { InsightThresholds } from '../../schemas/insights.schema.ts'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { sql } from '../clickhouse/sql.ts'
 import { ReportParamsError } from '../errors.ts'
-import { addDays, weekOf } from '../projections/days.ts'
+import { addDays, isTimeZone, weekOf } from '../projections/days.ts'
 import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import { runReport } from '../reports/report-queries.ts'
 import { headerValue, renderInsightEmail, type EmailAttachment } from './insight-email.ts'
 import { gatherInsightWeek, type InsightRequest } from './insight-input.ts'
 import { findInsights } from './insight-rules.ts'
+import { optedOutManagers, optOutUrl } from './opt-out.ts'
 
 /** One message as the Mailer takes it: header values already free of CR/LF. */
 export interface MailMessage {
@@ -35,6 +37,8 @@ export interface MailMessage {
   text: string
   html: string
   attachments: EmailAttachment[]
+  /** The one-click opt-out link: `List-Unsubscribe`, with `List-Unsubscribe-Post` (RFC 8058). */
+  optOutUrl: string
 }
 
 /** What sending needs of a mail transport: the addresses the SMTP server accepted, or a throw. */
@@ -46,8 +50,13 @@ export interface Mailer {
 export function createSmtpMailer(smtpUrl: string, from: string): Mailer & { close(): void } {
   const transport = nodemailer.createTransport(smtpUrl)
   return {
-    async send(message) {
-      const info = await transport.sendMail({ ...message, from: headerValue(from) })
+    async send({ optOutUrl, ...message }) {
+      const info = await transport.sendMail({
+        ...message,
+        from: headerValue(from),
+        list: { unsubscribe: { url: optOutUrl, comment: 'Stop these weekly emails' } },
+        headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      })
       return { accepted: info.accepted.map((a) => (typeof a === 'string' ? a : a.address)) }
     },
     close: () => transport.close(),
@@ -67,10 +76,14 @@ export interface SenderDeps {
   /** Public base URL of the HTTP API for the email's links; default the local API's address. */
   publicUrl?: string
   thresholds: InsightThresholds
+  /** The secret signing the email's opt-out link (`insightsSecret` of opt-out.ts). */
+  optOutSecret: string
 }
 
 /** The outcome of one manager's send. */
-export type SendResult = { status: 'no_email' } | { status: 'already_sent' | 'sent'; message_id: string }
+export type SendResult =
+  | { status: 'no_email' | 'opted_out' }
+  | { status: 'already_sent' | 'sent'; message_id: string }
 
 /** The local HTTP API's default address (DUGOUT_HTTP_HOST, DUGOUT_HTTP_PORT). */
 const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8080'
@@ -92,8 +105,9 @@ export function insightMessageId({ org, manager, week }: InsightRequest): string
   return `<insights.${part(org)}.${part(manager)}.${part(week)}@dugout>`
 }
 
-const MANAGER_EMAIL = sql`
-  SELECT argMax(JSONExtractString(payload, 'email'), (occurred_at, event_id)) AS email
+const MANAGER_CONTACT = sql`
+  SELECT argMax(JSONExtractString(payload, 'email'), (occurred_at, event_id)) AS email,
+         argMax(JSONExtractString(payload, 'timezone'), (occurred_at, event_id)) AS timezone
   FROM {db:Identifier}.events
   WHERE org_id = {org:String} AND type = 'user.upserted'
     AND JSONExtractString(payload, 'user_id') = {manager:String}
@@ -136,12 +150,19 @@ function checkWeek(week: string): void {
   throw new ReportParamsError([{ parameter: 'week', rule, message: `week: ${rule} (got ${JSON.stringify(week)})` }])
 }
 
-/** The manager's address as of the end of the week; undefined when their latest upsert has none. */
-export async function managerEmail(ch: ClickHouse, request: InsightRequest): Promise<string | undefined> {
+/** A manager's address and time zone as of the end of a week; each absent when their latest upsert has none. */
+export interface ManagerContact {
+  email?: string
+  /** Their own IANA time zone; absent (the org's applies) when none or one nobody knows. */
+  timezone?: string
+}
+
+/** The manager's address and time zone as of the end of the week, from their latest upsert. */
+export async function managerContact(ch: ClickHouse, request: InsightRequest): Promise<ManagerContact> {
   const { timezone } = await getUsableOrgSettings(ch, request.org)
   const to = addDays(request.week, 6)
   const result = await ch.client.query({
-    query: MANAGER_EMAIL.text,
+    query: MANAGER_CONTACT.text,
     // Any zone's day `to` ends before 00:00 UTC two days later: a bound the primary key can use.
     query_params: {
       db: ch.database,
@@ -153,8 +174,18 @@ export async function managerEmail(ch: ClickHouse, request: InsightRequest): Pro
     },
     format: 'JSONEachRow',
   })
-  const email = headerValue((await result.json<{ email: string }>())[0]?.email ?? '')
-  return email === '' ? undefined : email
+  const row = (await result.json<{ email: string; timezone: string }>())[0]
+  const email = headerValue(row?.email ?? '')
+  const zone = row?.timezone ?? ''
+  return {
+    ...(email === '' ? {} : { email }),
+    ...(zone !== '' && isTimeZone(zone) ? { timezone: zone } : {}),
+  }
+}
+
+/** The manager's address as of the end of the week; undefined when their latest upsert has none. */
+export async function managerEmail(ch: ClickHouse, request: InsightRequest): Promise<string | undefined> {
+  return (await managerContact(ch, request)).email
 }
 
 /** The managers of the week (those the manager reports have a row for), sorted by id. */
@@ -170,13 +201,18 @@ export async function sendWeeklyInsight(deps: SenderDeps, request: InsightReques
   checkWeek(request.week)
   const address = await managerEmail(ch, request)
   if (address === undefined) return { status: 'no_email' }
+  if ((await optedOutManagers(ch, request.org)).has(request.manager)) return { status: 'opted_out' }
 
   const logged = (await sentInsights(ch, request)).find((row) => row.manager_id === request.manager)
   if (logged !== undefined) return { status: 'already_sent', message_id: logged.message_id }
 
   const data = await gatherInsightWeek(ch, request, thresholds)
   const findings = findInsights(data.input, thresholds)
-  const email = await renderInsightEmail(data, findings, { publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL })
+  const publicUrl = deps.publicUrl ?? DEFAULT_PUBLIC_URL
+  const email = await renderInsightEmail(data, findings, {
+    publicUrl,
+    optOutUrl: optOutUrl(publicUrl, deps.optOutSecret, request),
+  })
   const messageId = insightMessageId(request)
   const { accepted } = await mailer.send({
     to: { name: email.toName, address },
@@ -185,6 +221,7 @@ export async function sendWeeklyInsight(deps: SenderDeps, request: InsightReques
     text: email.text,
     html: email.html,
     attachments: email.attachments,
+    optOutUrl: email.optOutUrl,
   })
   if (!accepted.some((a) => a.toLowerCase() === address.toLowerCase()))
     throw new InsightSendError(`the SMTP server did not accept ${address} (accepted: ${accepted.join(', ') || 'none'})`)

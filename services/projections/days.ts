@@ -107,3 +107,30 @@ export function dayIn(instant: Date, timeZone: string): string {
     .reduce<Record<string, string>>((out, part) => ({ ...out, [part.type]: part.value }), {})
   return `${parts['year']}-${parts['month']}-${parts['day']}`
 }
+
+/**
+ * The instant `day` begins in `timeZone` (its first millisecond there): found by bisection, as a
+ * day begins between 14 hours before and 12 hours after its midnight in UTC in every zone.
+ */
+export function dayStart(day: string, timeZone: string): Date {
+  const midnightUtc = Date.parse(`${day}T00:00:00Z`)
+  let lo = midnightUtc - 15 * 3_600_000
+  let hi = midnightUtc + 15 * 3_600_000
+  // Invariant: dayIn(lo) < day <= dayIn(hi).
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2)
+    if (dayIn(new Date(mid), timeZone) >= day) hi = mid
+    else lo = mid
+  }
+  return new Date(hi)
+}
+
+/** Whether `timeZone` is an IANA time zone this runtime knows (ClickHouse knows the same set). */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone })
+    return true
+  } catch {
+    return false
+  }
+}

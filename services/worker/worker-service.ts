@@ -11,6 +11,8 @@ import { InsightThresholds } from '../../schemas/insights.schema.ts'
 import type { InsightActivities } from '../../workflows/weekly-insights-workflow.ts'
 import { createInsightActivities } from '../insights/insight-activities.ts'
 import { createSmtpMailer, type Mailer } from '../insights/insight-sender.ts'
+import { insightsSecret } from '../insights/opt-out.ts'
+import { registerOptOutRoute } from '../insights/opt-out-route.ts'
 import { createProjectionActivities, type ProjectionActivities } from '../projections/projection-activities.ts'
 import type { Logger } from '../runtime/logger.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
@@ -38,7 +40,7 @@ let runtimeInstalled = false
  */
 const ACTIVITY_SLOTS = 2
 
-export const startWorker: ServiceStarter = async ({ config, openClickHouse, logger, http }) => {
+export const startWorker: ServiceStarter = async ({ config, clickhouse, openClickHouse, logger, http }) => {
   // The SDK's runtime is per process and must be set before the first worker. Its INFO lines
   // (state changes, the workflow bundle) are noise at our info level.
   if (!runtimeInstalled) {
@@ -51,6 +53,7 @@ export const startWorker: ServiceStarter = async ({ config, openClickHouse, logg
   const insights = {
     mailer,
     publicUrl: config.DUGOUT_PUBLIC_URL ?? `http://${config.DUGOUT_HTTP_HOST}:${config.DUGOUT_HTTP_PORT}`,
+    optOutSecret: insightsSecret(config),
   }
   const worker = await Worker.create({
     connection,
@@ -78,6 +81,8 @@ export const startWorker: ServiceStarter = async ({ config, openClickHouse, logg
   const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS })
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE })
   registerRebuildRoute(http.app, (params) => startRebuild(client, config, params, new Date()))
+  // The opt-out link of the insight emails, beside the workflows that send them.
+  registerOptOutRoute(http.app, { ch: clickhouse, secret: insights.optOutSecret, clock: () => new Date() })
   return {
     name: 'worker',
     health: () => (stoppedBecause === undefined ? { running: true } : { running: false, reason: stoppedBecause }),
@@ -101,7 +106,7 @@ export const startWorker: ServiceStarter = async ({ config, openClickHouse, logg
 export function workerActivities(
   openClickHouse: () => ClickHouse,
   logger: Logger,
-  insights?: { mailer: Mailer; publicUrl?: string },
+  insights?: { mailer: Mailer; publicUrl?: string; optOutSecret: string },
 ): ProjectionActivities & Partial<InsightActivities> {
   return failingBadInputForGood(
     timed(
@@ -115,6 +120,7 @@ export function workerActivities(
                 mailer: insights.mailer,
                 clock: () => new Date(),
                 thresholds: InsightThresholds.parse({}),
+                optOutSecret: insights.optOutSecret,
                 ...(insights.publicUrl === undefined ? {} : { publicUrl: insights.publicUrl }),
               })
             : {}),

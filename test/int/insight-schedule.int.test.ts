@@ -61,6 +61,7 @@ describe('ensureInsightSchedule', () => {
         mailer: { send: () => Promise.reject(new Error('nothing to send')) },
         clock: () => new Date(),
         thresholds: InsightThresholds.parse({}),
+        optOutSecret: 'schedule-test-secret-of-32-characters',
       }),
     })
     try {
@@ -83,6 +84,7 @@ describe('ensureInsightSchedule', () => {
         started: [],
         alreadyStarted: [],
         withoutEmail: [],
+        optedOut: [],
       })
     } finally {
       await handle.delete()

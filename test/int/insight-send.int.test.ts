@@ -13,7 +13,12 @@ import {
   sendInsights,
   sendOutcomeLine,
 } from '../../services/cli/insights-command.ts'
+import Fastify from 'fastify'
+import { createInsightActivities } from '../../services/insights/insight-activities.ts'
 import { escapeHtml } from '../../services/insights/insight-email.ts'
+import { optedOutManagers, optOutUrl } from '../../services/insights/opt-out.ts'
+import { registerOptOutRoute } from '../../services/insights/opt-out-route.ts'
+import { installHttpApi } from '../../services/runtime/http-api.ts'
 import {
   createSmtpMailer,
   insightMessageId,
@@ -31,6 +36,7 @@ const org = 'sendorg'
 const week = '2026-02-16'
 const weekEnd = '2026-02-22T23:59:59Z'
 const thresholds = InsightThresholds.parse({})
+const SECRET = 'send-test-secret-of-32-characters!!'
 
 interface Delivered {
   to: string[]
@@ -89,7 +95,14 @@ beforeAll(async () => {
   const days = await projections.listEventDays({ org })
   for (let i = 0; i < days.length; i += 31) await projections.recomputeDays({ org, days: days.slice(i, i + 31) })
 
-  deps = { ch, mailer, clock: () => new Date('2026-02-23T07:00:00Z'), publicUrl: 'http://dugout.test', thresholds }
+  deps = {
+    ch,
+    mailer,
+    clock: () => new Date('2026-02-23T07:00:00Z'),
+    publicUrl: 'http://dugout.test',
+    thresholds,
+    optOutSecret: SECRET,
+  }
 }, 600_000)
 
 afterAll(async () => {
@@ -157,6 +170,12 @@ describe('sending the weekly insight email', () => {
     expect(raw).toMatch(/^Content-Type: image\/png/m)
     expect(raw).toContain('Content-ID: <chart@dugout>')
     expect(raw).toContain('iVBORw0KGgo')
+    // RFC 8058 one-click opt-out: the signed link in List-Unsubscribe, and in both parts.
+    const link = optOutUrl('http://dugout.test', SECRET, { org, manager: 'mgr-1' })
+    expect(raw.replace(/\r?\n[ \t]+/g, ' ')).toContain(`List-Unsubscribe: <${link}>`)
+    expect(raw).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click')
+    expect(part(raw, 'text/plain')).toContain(`Stop these weekly emails: ${link}`)
+    expect(part(raw, 'text/html')).toContain(`href="${escapeHtml(link)}"`)
 
     expect(await sentInsights(ch, { org, week })).toEqual([
       {
@@ -248,6 +267,84 @@ describe('dugout insights send and status', () => {
   it('names a bad option as typed', () => {
     expect(() => parseSendOptions({ org, week: '2026-02-17' })).toThrow(/--week/)
     expect(() => parseStatusOptions({ org })).toThrow(/--week/)
+  })
+})
+
+describe('opting out', () => {
+  const manager = 'mgr-2'
+  const optOutApp = async () => {
+    const app = Fastify()
+    await installHttpApi(app, { apiKeys: [] })
+    registerOptOutRoute(app, { ch, secret: SECRET, clock: () => new Date() })
+    await app.ready()
+    return app
+  }
+  const link = (subject: { org: string; manager: string }, secret = SECRET) =>
+    new URL(optOutUrl('http://dugout.test', secret, subject))
+  const path = (url: URL) => `${url.pathname}${url.search}`
+
+  it('refuses a link of another manager, another org or another secret, and changes nothing', async () => {
+    const app = await optOutApp()
+    const forged = link({ org, manager: 'mgr-1' })
+    forged.searchParams.set('manager', manager)
+    for (const url of [
+      forged,
+      link({ org, manager }, 'another-secret-of-at-least-32-chars'),
+      link({ org: 'other', manager }),
+    ]) {
+      if (url.searchParams.get('org') === 'other') url.searchParams.set('org', org)
+      const response = await app.inject({
+        method: 'POST',
+        url: path(url),
+        payload: 'List-Unsubscribe=One-Click',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      })
+      expect(response.statusCode).toBe(403)
+    }
+    expect(await optedOutManagers(ch, org)).toEqual(new Set())
+  })
+
+  it('asks on GET without changing anything, stops on the one-click POST, and the next send sends nothing', async () => {
+    const app = await optOutApp()
+    const url = path(link({ org, manager }))
+    const page = await app.inject({ method: 'GET', url })
+    expect(page.statusCode).toBe(200)
+    expect(page.headers['content-type']).toMatch(/^text\/html/)
+    expect(page.body).toContain(escapeHtml(String(users.get(manager)!.display_name)))
+    expect(page.body).toContain('Stop these emails')
+    expect(await optedOutManagers(ch, org)).toEqual(new Set())
+
+    const oneClick = await app.inject({
+      method: 'POST',
+      url,
+      payload: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect(oneClick.statusCode).toBe(200)
+    expect(await optedOutManagers(ch, org)).toEqual(new Set([manager]))
+    expect((await app.inject({ method: 'GET', url })).body).toContain('Send them to me again')
+
+    const before = inbox.messages.length
+    const nextWeek = '2026-02-23'
+    expect(await sendWeeklyInsight(deps, { org, manager, week: nextWeek })).toEqual({ status: 'opted_out' })
+    expect(inbox.messages).toHaveLength(before)
+    const recipients = await createInsightActivities(deps).insightRecipients({
+      org,
+      week: nextWeek,
+      now: '2026-03-02T08:00:00Z',
+    })
+    expect(recipients.optedOut).toEqual([manager])
+    expect(recipients.managers).not.toContain(manager)
+
+    const optIn = await app.inject({
+      method: 'POST',
+      url,
+      payload: 'choice=opt-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect(optIn.statusCode).toBe(200)
+    expect(await optedOutManagers(ch, org)).toEqual(new Set())
+    await app.close()
   })
 })
 

@@ -110,7 +110,11 @@ describe('dugout insights preview', () => {
     const out = path.join(os.tmpdir(), uniqueName('insights-preview'))
     const options = parsePreviewOptions({ org, manager: 'mgr-2', week: '2026-W08', out })
     expect(options.week).toBe(week)
-    const result = await previewInsightEmail(ch, options, { publicUrl: 'http://127.0.0.1:8080', thresholds })
+    const result = await previewInsightEmail(ch, options, {
+      publicUrl: 'http://127.0.0.1:8080',
+      thresholds,
+      optOutSecret: 'preview-test-secret-of-32-characters!',
+    })
     expect(result.files).toEqual({
       html: path.join(out, 'email.html'),
       text: path.join(out, 'email.txt'),

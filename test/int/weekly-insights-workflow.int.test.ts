@@ -77,6 +77,7 @@ describe('weeklyInsightsFanOutWorkflow', () => {
       clock: () => new Date('2026-02-23T07:00:00Z'),
       publicUrl: 'http://dugout.test',
       thresholds: InsightThresholds.parse({}),
+      optOutSecret: 'fan-out-test-secret-of-32-characters',
     })
     const worker = await Worker.create({
       connection: env.nativeConnection,
@@ -93,9 +94,21 @@ describe('weeklyInsightsFanOutWorkflow', () => {
           args: [{ org, week }],
         })
       const first = await run()
-      expect(first).toEqual({ week, started: ['mgr-1', 'mgr-2'], alreadyStarted: [], withoutEmail: ['mgr-3'] })
+      expect(first).toEqual({
+        week,
+        started: ['mgr-1', 'mgr-2'],
+        alreadyStarted: [],
+        withoutEmail: ['mgr-3'],
+        optedOut: [],
+      })
       const second = await run()
-      expect(second).toEqual({ week, started: [], alreadyStarted: ['mgr-1', 'mgr-2'], withoutEmail: ['mgr-3'] })
+      expect(second).toEqual({
+        week,
+        started: [],
+        alreadyStarted: ['mgr-1', 'mgr-2'],
+        withoutEmail: ['mgr-3'],
+        optedOut: [],
+      })
 
       expect(sent.map((m) => m.messageId).sort()).toEqual([
         `<insights.${org}.mgr-1.${week}@dugout>`,

@@ -21,7 +21,10 @@ import {
 import type { InsightWeekData } from '../../services/insights/insight-input.ts'
 import { findInsights } from '../../services/insights/insight-rules.ts'
 
-const options = { publicUrl: 'https://dugout.example.com' }
+const options = {
+  publicUrl: 'https://dugout.example.com',
+  optOutUrl: 'https://dugout.example.com/v1/insights/opt-out?org=acme&manager=mgr-1&token=t',
+}
 const WEEK = { from: '2026-03-02', to: '2026-03-08' }
 
 function managerRow(overrides: Partial<ManagerWeek> = {}): ManagerWeek {
