@@ -15,6 +15,9 @@ export default defineConfig({
           name: 'int',
           include: ['test/**/*.int.test.ts'],
           globalSetup: ['test/support/stack.global-setup.ts'],
+          // Services started by these tests make no insight Schedules on the shared Temporal
+          // server; test/int/insight-schedule.int.test.ts makes its own.
+          env: { DUGOUT_INSIGHTS_SCHEDULE: 'off' },
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },

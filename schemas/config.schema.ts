@@ -117,6 +117,7 @@ export const MailConfig = z.object({
     .string()
     .min(32, 'must be at least 32 characters (e.g. the output of openssl rand -base64 32)')
     .optional(),
+  DUGOUT_INSIGHTS_SCHEDULE: z.enum(['on', 'off']).default('on'),
 })
 export type MailConfig = z.infer<typeof MailConfig>
 
@@ -211,6 +212,8 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   DUGOUT_HTTP_PORT: 'Port of the HTTP API (default 8080).',
   SMTP_URL: 'SMTP server for weekly insight emails (default smtp://127.0.0.1:1025).',
   MAIL_FROM: 'Sender of insight emails (default Dugout <dugout@localhost>).',
+  DUGOUT_INSIGHTS_SCHEDULE:
+    'on: the worker keeps a Temporal Schedule per org and time zone of its managers that sends the weekly insight emails on Mondays at 08:00; off: no Schedule is made, emails go out only with dugout insights send (default on).',
   DUGOUT_INSIGHTS_SECRET:
     "Key signing the opt-out links of insight emails, at least 32 characters; the same on every Dugout process of a deployment (default: a random one kept in $DUGOUT_HOME/insights-secret).",
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',

@@ -1,4 +1,4 @@
 /** Every workflow the Dugout worker runs (the bundle entry point of `workflowsPath`). */
 export { orgMetricsWorkflow } from './org-metrics-workflow.ts'
 export { rebuildWorkflow } from './rebuild-workflow.ts'
-export { weeklyInsightWorkflow, weeklyInsightsFanOutWorkflow } from './weekly-insights-workflow.ts'
+export { insightSchedulesWorkflow, weeklyInsightWorkflow, weeklyInsightsFanOutWorkflow } from './weekly-insights-workflow.ts'

@@ -56,10 +56,20 @@ export interface InsightRecipients {
   weekEndsAt?: string
 }
 
+/** What keeping an org's Schedules in step with its managers' time zones changed. */
+export interface InsightSchedulesChange {
+  org: string
+  /** Time zones whose Schedule was created, updated, deleted. */
+  created: string[]
+  updated: string[]
+  deleted: string[]
+}
+
 /** The activities of the weekly insights (made by services/insights/insight-activities.ts). */
 export interface InsightActivities {
   sendWeeklyInsight(input: WeeklyInsightInput): Promise<WeeklyInsightResult>
   insightRecipients(input: InsightRecipientsInput): Promise<InsightRecipients>
+  syncInsightSchedules(input: { now: string }): Promise<InsightSchedulesChange[]>
 }
 
 export interface WeeklyInsightsFanOutInput {
@@ -99,7 +109,8 @@ export const insightActivityOptions: ActivityOptions = {
   },
 }
 
-const { sendWeeklyInsight, insightRecipients } = proxyActivities<InsightActivities>(insightActivityOptions)
+const { sendWeeklyInsight, insightRecipients, syncInsightSchedules } =
+  proxyActivities<InsightActivities>(insightActivityOptions)
 
 /** Sends one manager's email for one week (idempotent: see the sent-log in insight-sender.ts). */
 export async function weeklyInsightWorkflow(input: WeeklyInsightInput): Promise<WeeklyInsightResult> {
@@ -163,4 +174,12 @@ export async function weeklyInsightsFanOutWorkflow(
   }
   await Promise.all(children.map((c) => c.result()))
   return result
+}
+
+/**
+ * Keeps every org's insight Schedules in step with the time zones of its managers (started every
+ * hour by the Schedule of services/insights/insight-schedule.ts).
+ */
+export async function insightSchedulesWorkflow(): Promise<InsightSchedulesChange[]> {
+  return syncInsightSchedules({ now: new Date(Date.now()).toISOString() })
 }

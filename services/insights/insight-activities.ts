@@ -2,10 +2,13 @@
  * The activities of the weekly insight workflows (workflows/weekly-insights-workflow.ts): one
  * manager's idempotent send, and who to send a week to.
  */
+import type { Client } from '@temporalio/client'
+import type { TemporalConfig } from '../../schemas/config.schema.ts'
 import type { InsightActivities } from '../../workflows/weekly-insights-workflow.ts'
 import { addDays, dayIn, dayStart, lastFullWeeks } from '../projections/days.ts'
 import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import { managerContact, sendWeeklyInsight, weekManagers, type SenderDeps } from './insight-sender.ts'
+import { eventOrgs, insightTimeZones, reconcileInsightSchedules } from './insight-schedule.ts'
 import { optedOutManagers } from './opt-out.ts'
 
 /**
@@ -16,9 +19,25 @@ export function previousWeek(instant: Date, timeZone: string): string {
   return lastFullWeeks(1, dayIn(instant, timeZone)).from
 }
 
-/** The insight activities over their dependencies (see `SenderDeps`). */
-export function createInsightActivities(deps: SenderDeps): InsightActivities {
+/** What the activities need: the sender's dependencies, and Temporal for the Schedules. */
+export interface InsightActivityDeps extends SenderDeps {
+  /** The client and task queue of the Schedules; without, `syncInsightSchedules` refuses. */
+  temporal?: { client: Client; config: Pick<TemporalConfig, 'TEMPORAL_TASK_QUEUE'> }
+}
+
+/** The insight activities over their dependencies (see `InsightActivityDeps`). */
+export function createInsightActivities(deps: InsightActivityDeps): InsightActivities {
   return {
+    async syncInsightSchedules({ now }) {
+      if (deps.temporal === undefined) throw new Error('syncInsightSchedules needs a Temporal client')
+      const { client, config } = deps.temporal
+      const changes = []
+      for (const org of await eventOrgs(deps.ch)) {
+        const zones = await insightTimeZones(deps.ch, org, new Date(now))
+        changes.push(await reconcileInsightSchedules(client, config, org, zones))
+      }
+      return changes
+    },
     sendWeeklyInsight: (input) => sendWeeklyInsight(deps, input),
     async insightRecipients({ org, week, now, timezone: zone }) {
       const { timezone } = await getUsableOrgSettings(deps.ch, org)

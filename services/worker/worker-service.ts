@@ -9,8 +9,9 @@ import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { BadInputError } from '../errors.ts'
 import { InsightThresholds } from '../../schemas/insights.schema.ts'
 import type { InsightActivities } from '../../workflows/weekly-insights-workflow.ts'
-import { createInsightActivities } from '../insights/insight-activities.ts'
-import { createSmtpMailer, type Mailer } from '../insights/insight-sender.ts'
+import { createInsightActivities, type InsightActivityDeps } from '../insights/insight-activities.ts'
+import { createSmtpMailer } from '../insights/insight-sender.ts'
+import { ensureInsightSchedulesSchedule, insightSchedulesScheduleId } from '../insights/insight-schedule.ts'
 import { insightsSecret } from '../insights/opt-out.ts'
 import { registerOptOutRoute } from '../insights/opt-out-route.ts'
 import { createProjectionActivities, type ProjectionActivities } from '../projections/projection-activities.ts'
@@ -48,12 +49,16 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, openClic
     runtimeInstalled = true
   }
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS })
+  // The client of the rebuild route and of the insight Schedules.
+  const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS })
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE })
   // The weekly insight emails' transport; their links point at the public HTTP API.
   const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM)
   const insights = {
     mailer,
     publicUrl: config.DUGOUT_PUBLIC_URL ?? `http://${config.DUGOUT_HTTP_HOST}:${config.DUGOUT_HTTP_PORT}`,
     optOutSecret: insightsSecret(config),
+    temporal: { client, config },
   }
   const worker = await Worker.create({
     connection,
@@ -78,9 +83,14 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, openClic
   )
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'temporal worker polling')
   // The rebuild route, beside the workflows it starts.
-  const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS })
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE })
   registerRebuildRoute(http.app, (params) => startRebuild(client, config, params, new Date()))
+  // The weekly insight emails' Schedules: the hourly one that keeps the orgs' ones in step.
+  if (config.DUGOUT_INSIGHTS_SCHEDULE === 'on') {
+    ensureInsightSchedulesSchedule(client, config).then(
+      (outcome) => logger.info({ scheduleId: insightSchedulesScheduleId(config), outcome }, 'insight schedules ensured'),
+      (error: unknown) => logger.warn({ err: error }, 'could not ensure the insight schedules; retried at the next start'),
+    )
+  }
   // The opt-out link of the insight emails, beside the workflows that send them.
   registerOptOutRoute(http.app, { ch: clickhouse, secret: insights.optOutSecret, clock: () => new Date() })
   return {
@@ -106,7 +116,7 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, openClic
 export function workerActivities(
   openClickHouse: () => ClickHouse,
   logger: Logger,
-  insights?: { mailer: Mailer; publicUrl?: string; optOutSecret: string },
+  insights?: Pick<InsightActivityDeps, 'mailer' | 'publicUrl' | 'optOutSecret' | 'temporal'>,
 ): ProjectionActivities & Partial<InsightActivities> {
   return failingBadInputForGood(
     timed(
@@ -121,6 +131,7 @@ export function workerActivities(
                 clock: () => new Date(),
                 thresholds: InsightThresholds.parse({}),
                 optOutSecret: insights.optOutSecret,
+                ...(insights.temporal === undefined ? {} : { temporal: insights.temporal }),
                 ...(insights.publicUrl === undefined ? {} : { publicUrl: insights.publicUrl }),
               })
             : {}),

@@ -87,6 +87,9 @@ function recordedInsightActivities(): InsightActivities {
     async sendWeeklyInsight({ org, manager, week }) {
       return { status: 'sent', message_id: `<insights.${org}.${manager}.${week}@dugout>` }
     },
+    async syncInsightSchedules() {
+      return []
+    },
   }
 }
 
