@@ -6,9 +6,15 @@
  */
 import { Command, Option } from 'commander'
 import fs from 'node:fs'
+import path from 'node:path'
+import { InsightThresholds } from '../../schemas/insights.schema.ts'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { stackUp } from '../../infra/stack/local-stack.ts'
-import { openDugoutData, servicesAnswer } from './service-client.ts'
+import { httpBase, openDugoutData, servicesAnswer } from './service-client.ts'
+import { previewInsightEmail } from './insights-command.ts'
+import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-client.ts'
+import { weekManagers } from '../insights/insight-sender.ts'
+import { insightsSecret } from '../insights/opt-out.ts'
 import { topicEnds, waitForMetrics } from './metrics-wait.ts'
 import { createProgress } from './progress-display.ts'
 import { createEventProducer } from '../kafka/event-producer.ts'
@@ -27,6 +33,9 @@ export const DEMO_START = '2026-08-03'
 
 /** The generator's options that `demo` and `generate` take from the command line. */
 export type DemoOptions = Pick<GenerateOptions, 'org' | 'managers' | 'repsPerManager' | 'weeks' | 'seed' | 'start'>
+
+/** `demo`'s own options: where the preview of a manager's weekly email goes. */
+export type DemoRunOptions = DemoOptions & { emailOut: string }
 
 const say = (line: string) => process.stderr.write(`${line}\n`)
 
@@ -69,7 +78,7 @@ function demoLogger(config: DugoutConfig): Logger {
   )
 }
 
-export async function runDemo(config: DugoutConfig, options: DemoOptions): Promise<void> {
+export async function runDemo(config: DugoutConfig, options: DemoRunOptions): Promise<void> {
   const started = performance.now()
   say('1/5 bringing the local stack up (Kafka, Temporal)…')
   await stackUp(config, (line) => say(`    ${line}`))
@@ -150,6 +159,7 @@ export async function runDemo(config: DugoutConfig, options: DemoOptions): Promi
     section('Direct me (manager direction)', 'manager-direction', reports.direction)
     section('Care about me (manager care)', 'manager-care', reports.care)
     section('Rep volume', 'rep-volume', reports.volume)
+    out.write(`\n${(await previewDemoEmail(config, host?.clickhouse, options, week.from)).join('\n')}\n`)
     out.write(
       [
         '',
@@ -166,6 +176,52 @@ export async function runDemo(config: DugoutConfig, options: DemoOptions): Promi
     )
   } finally {
     await host?.stop()
+  }
+}
+
+/**
+ * The demo's last lines: one manager's weekly insight email of the demo's last full week, written
+ * to files as `dugout insights preview` writes it, and where they are. It needs ClickHouse: the
+ * demo's own (its services run in this process), or a server's; with `dugout up` holding the
+ * embedded engine, how to preview it later.
+ */
+async function previewDemoEmail(
+  config: DugoutConfig,
+  own: ClickHouse | undefined,
+  options: DemoRunOptions,
+  week: string,
+): Promise<string[]> {
+  const ch = own ?? (config.CLICKHOUSE_URL ? createClickHouse(config) : undefined)
+  const command = (manager: string) =>
+    `npx dugout insights preview --org ${options.org} --manager ${manager} --week ${week}`
+  if (ch === undefined) {
+    return [
+      "A manager's weekly insight email: `dugout up` holds the embedded ClickHouse, so preview one after `dugout down`:",
+      `  ${command('mgr-1')}`,
+    ]
+  }
+  try {
+    const [manager] = await weekManagers(ch, { org: options.org, week })
+    if (manager === undefined) return ['No manager had a team in the last full week: no insight email to preview.']
+    const preview = await previewInsightEmail(
+      ch,
+      { org: options.org, manager, week, out: options.emailOut },
+      {
+        publicUrl: config.DUGOUT_PUBLIC_URL ?? httpBase(config),
+        thresholds: InsightThresholds.parse({}),
+        optOutSecret: insightsSecret(config),
+      },
+    )
+    const where = (file: string) => `  ${path.resolve(file)}`
+    return [
+      `${manager}'s weekly insight email of ${week} (not sent; \`dugout insights send\` sends), "${preview.subject}":`,
+      where(preview.files.html),
+      where(preview.files.text),
+      where(preview.files.chart),
+      `  another manager: ${command('<id>')} --out <dir>`,
+    ]
+  } finally {
+    if (own === undefined) await ch.close()
   }
 }
 
@@ -197,9 +253,11 @@ export function demoCommand(config: () => DugoutConfig): Command {
       'The main job: the whole pipeline on a generated org — Kafka, Temporal, ClickHouse — and its reports.',
     ),
     { org: 'demo', start: DEMO_START },
-  ).action(async (options: DemoOptions) => {
-    await runDemo(config(), options)
-  })
+  )
+    .option('--email-out <dir>', "folder for the preview of one manager's weekly email", 'out')
+    .action(async (options: DemoRunOptions) => {
+      await runDemo(config(), options)
+    })
 }
 
 export function generateCommand(): Command {

@@ -12,6 +12,7 @@
  * `dugout insights status` lists the sent-log of a week: who got what, when. Both open ClickHouse
  * the same way as preview.
  */
+import { Client, Connection } from '@temporalio/client'
 import { Command } from 'commander'
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -28,7 +29,10 @@ import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import { renderInsightEmail } from '../insights/insight-email.ts'
 import { gatherInsightWeek } from '../insights/insight-input.ts'
 import { findInsights } from '../insights/insight-rules.ts'
+import { insightSchedulesScheduleId } from '../insights/insight-schedule.ts'
 import { insightsSecret, optOutUrl } from '../insights/opt-out.ts'
+import { workerPolls } from '../worker/workflow-client.ts'
+import { insightSchedulesWorkflow, type InsightSchedulesChange } from '../../workflows/weekly-insights-workflow.ts'
 import {
   createSmtpMailer,
   sendWeeklyInsight,
@@ -188,6 +192,33 @@ export async function previewInsightEmail(
   return { subject: email.subject, files, findings: findings.length }
 }
 
+/** What `insights schedule` changed, an org a line: `acme: created Asia/Tokyo; deleted Europe/Paris`. */
+export function scheduleChangeLines(changes: readonly InsightSchedulesChange[]): string[] {
+  if (changes.length === 0) return ['no org has events yet: no Schedule to make']
+  return changes.map((change) => {
+    const parts = (['created', 'updated', 'deleted'] as const)
+      .filter((kind) => change[kind].length > 0)
+      .map((kind) => `${kind} ${change[kind].join(', ')}`)
+    return `${change.org}: ${parts.join('; ') || 'nothing to change'}`
+  })
+}
+
+/** Every insight Schedule of the namespace with its next run, a line each. */
+async function scheduleLines(client: Client): Promise<string[]> {
+  const lines: string[] = []
+  for await (const schedule of client.schedule.list()) {
+    if (!schedule.scheduleId.startsWith('insights:')) continue
+    const next = schedule.info?.nextActionTimes[0]
+    lines.push(`${schedule.scheduleId}\tnext ${next === undefined ? 'none' : next.toISOString()}`)
+  }
+  return lines.sort()
+}
+
+/** Thrown when no worker polls the task queue a command needs (the services are not running). */
+export class NoWorkerError extends Error {
+  readonly code = 'NO_WORKER'
+}
+
 /** Thrown when the embedded engine's folder is held by `dugout run`. */
 export class ServicesRunningError extends Error {
   readonly code = 'SERVICES_RUNNING'
@@ -279,6 +310,33 @@ export function insightsCommand(config: () => DugoutConfig): Command {
       } finally {
         mailer.close()
         await ch.close()
+      }
+    })
+  insights
+    .command('schedule')
+    .description(
+      "Bring every org's weekly insight Schedules in step with its managers' time zones now (the worker does it " +
+        'every hour), then list them with their next run.',
+    )
+    .action(async () => {
+      const c = config()
+      const connection = await Connection.connect({ address: c.TEMPORAL_ADDRESS })
+      try {
+        const client = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE })
+        if (!(await workerPolls(client, c.TEMPORAL_NAMESPACE, c.TEMPORAL_TASK_QUEUE))) {
+          throw new NoWorkerError(
+            `insights schedule: no worker polls the task queue ${c.TEMPORAL_TASK_QUEUE}: start the services (dugout up) and run this again`,
+          )
+        }
+        const changes = await client.workflow.execute(insightSchedulesWorkflow, {
+          taskQueue: c.TEMPORAL_TASK_QUEUE,
+          workflowId: `${insightSchedulesScheduleId(c)}:by-hand-${Date.now()}`,
+          workflowExecutionTimeout: '5 minutes',
+        })
+        for (const line of scheduleChangeLines(changes)) process.stdout.write(`${line}\n`)
+        for (const line of await scheduleLines(client)) process.stdout.write(`${line}\n`)
+      } finally {
+        await connection.close()
       }
     })
   insights
