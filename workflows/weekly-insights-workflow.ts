@@ -109,8 +109,15 @@ export const insightActivityOptions: ActivityOptions = {
   },
 }
 
-const { sendWeeklyInsight, insightRecipients, syncInsightSchedules } =
-  proxyActivities<InsightActivities>(insightActivityOptions)
+/**
+ * The send heartbeats (insight-activities.ts): a worker killed mid-send is noticed within 15 s,
+ * not at the 5-minute timeout, and the retry runs elsewhere. The SMTP server accepted nothing
+ * from a connection that died before its answer to DATA, so the retry's copy is the one.
+ */
+export const sendActivityOptions: ActivityOptions = { ...insightActivityOptions, heartbeatTimeout: '15 seconds' }
+
+const { insightRecipients, syncInsightSchedules } = proxyActivities<InsightActivities>(insightActivityOptions)
+const { sendWeeklyInsight } = proxyActivities<InsightActivities>(sendActivityOptions)
 
 /** Sends one manager's email for one week (idempotent: see the sent-log in insight-sender.ts). */
 export async function weeklyInsightWorkflow(input: WeeklyInsightInput): Promise<WeeklyInsightResult> {

@@ -2,6 +2,7 @@
  * The activities of the weekly insight workflows (workflows/weekly-insights-workflow.ts): one
  * manager's idempotent send, and who to send a week to.
  */
+import { Context } from '@temporalio/activity'
 import type { Client } from '@temporalio/client'
 import type { TemporalConfig } from '../../schemas/config.schema.ts'
 import type { InsightActivities } from '../../workflows/weekly-insights-workflow.ts'
@@ -17,6 +18,25 @@ import { optedOutManagers } from './opt-out.ts'
  */
 export function previousWeek(instant: Date, timeZone: string): string {
   return lastFullWeeks(1, dayIn(instant, timeZone)).from
+}
+
+/** How often a running send tells Temporal it is alive (the workflow's heartbeat timeout is 15 s). */
+const HEARTBEAT_MS = 3_000
+
+/** Runs `work`, heartbeating while it runs when called as an activity (else just runs it). */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  let context: Context | undefined
+  try {
+    context = Context.current()
+  } catch {
+    return work()
+  }
+  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_MS)
+  try {
+    return await work()
+  } finally {
+    clearInterval(timer)
+  }
 }
 
 /** What the activities need: the sender's dependencies, and Temporal for the Schedules. */
@@ -38,7 +58,7 @@ export function createInsightActivities(deps: InsightActivityDeps): InsightActiv
       }
       return changes
     },
-    sendWeeklyInsight: (input) => sendWeeklyInsight(deps, input),
+    sendWeeklyInsight: (input) => heartbeating(() => sendWeeklyInsight(deps, input)),
     async insightRecipients({ org, week, now, timezone: zone }) {
       const { timezone } = await getUsableOrgSettings(deps.ch, org)
       const resolved = week ?? previousWeek(new Date(now), zone ?? timezone)

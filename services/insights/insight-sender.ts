@@ -46,9 +46,20 @@ export interface Mailer {
   send(message: MailMessage): Promise<{ accepted: string[] }>
 }
 
+/** How long the SMTP transport waits: to connect, for the greeting, for any answer. */
+export const SMTP_TIMEOUTS_MS = { connection: 30_000, greeting: 30_000, socket: 60_000 }
+
 /** A Mailer over nodemailer's SMTP transport, configured by URL (SMTP_URL), sending as `from` (MAIL_FROM). */
 export function createSmtpMailer(smtpUrl: string, from: string): Mailer & { close(): void } {
-  const transport = nodemailer.createTransport(smtpUrl)
+  // Bounded waits, well inside the send activity's 5 minutes: a server that stops answering (after
+  // DATA, say) fails this attempt, which sent nothing the server accepted, and the retry sends.
+  // Options in the URL's query (smtp://host:25?socketTimeout=5000) take precedence.
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
+    connectionTimeout: SMTP_TIMEOUTS_MS.connection,
+    greetingTimeout: SMTP_TIMEOUTS_MS.greeting,
+    socketTimeout: SMTP_TIMEOUTS_MS.socket,
+  })
   return {
     async send({ optOutUrl, ...message }) {
       const info = await transport.sendMail({

@@ -270,6 +270,44 @@ describe('dugout insights send and status', () => {
   })
 })
 
+describe('an SMTP server that goes silent after DATA', () => {
+  it('fails the attempt, logs nothing, and the retry is the one message the server accepts', async () => {
+    // The first DATA is read whole and never answered: no 250, so the server took nothing on.
+    const silent = { accepted: [] as string[], dataReceived: 0 }
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        const chunks: Buffer[] = []
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+        stream.on('end', () => {
+          if (silent.dataReceived++ === 0) return
+          silent.accepted.push(/^Message-ID: (.+)$/im.exec(Buffer.concat(chunks).toString())![1]!.trim())
+          callback()
+        })
+      },
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.server.address() as AddressInfo
+    const quick = createSmtpMailer(`smtp://127.0.0.1:${port}?socketTimeout=1500`, 'Dugout <dugout@localhost>')
+    const request = { org, manager: 'mgr-1', week: '2026-02-09' }
+    try {
+      await expect(sendWeeklyInsight({ ...deps, mailer: quick }, request)).rejects.toThrow(/timeout/i)
+      expect(await sentInsights(ch, request)).toEqual([])
+      expect(await sendWeeklyInsight({ ...deps, mailer: quick }, request)).toEqual({
+        status: 'sent',
+        message_id: insightMessageId(request),
+      })
+      expect(silent).toEqual({ accepted: [insightMessageId(request)], dataReceived: 2 })
+      expect((await sentInsights(ch, request)).map((r) => r.manager_id)).toEqual(['mgr-1'])
+    } finally {
+      quick.close()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+})
+
 describe('opting out', () => {
   const manager = 'mgr-2'
   const optOutApp = async () => {
