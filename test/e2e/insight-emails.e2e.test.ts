@@ -4,7 +4,8 @@
 // of its managers), and each Schedule fires as on a Monday (trigger: the action its calendar
 // starts; Schedules are a server feature the time-skipping test server does not have). Each manager
 // receives exactly one email, naming their own reps only, with the findings their week calls for
-// and the chart inline as a PNG; firing again sends nothing.
+// and the chart inline as a PNG; a worker killed mid-send leaves one email, not two; firing again
+// sends nothing.
 import { Client, Connection } from '@temporalio/client'
 import { loadImage } from '@napi-rs/canvas'
 import { simpleParser, type ParsedMail } from 'mailparser'
@@ -52,6 +53,8 @@ const teamOf = (manager: string) =>
   [...people].filter(([id, p]) => id.startsWith('rep-') && p.manager === manager).map(([, p]) => p.name)
 
 const inbox: { to: string[]; mail: ParsedMail }[] = []
+/** While set, a DATA is read whole and left unanswered (no 250: the server takes nothing on). */
+const hold = { next: false, held: [] as string[] }
 const smtp = new SMTPServer({
   authOptional: true,
   disabledCommands: ['STARTTLS'],
@@ -59,6 +62,11 @@ const smtp = new SMTPServer({
   onData(stream, session, callback) {
     simpleParser(stream).then(
       (mail) => {
+        if (hold.next) {
+          hold.next = false
+          hold.held.push(mail.messageId ?? '')
+          return
+        }
         inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), mail })
         callback()
       },
@@ -176,10 +184,32 @@ describe('the weekly insight emails', () => {
     expect(text('mgr-1')).toMatch(/^1\. /m)
   })
 
+  it('sends once when the worker is killed while the SMTP server holds the message', async () => {
+    // The week before: nobody's email of it was sent. The SMTP server holds its first DATA; the
+    // worker (all of `dugout run`) is SIGKILLed then, and a new `dugout run` takes the retry.
+    const week = addDays(lastWeek, -7)
+    const messageId = `<insights.${org}.mgr-1.${week}@dugout>`
+    hold.next = true
+    const run = await client.workflow.start('weeklyInsightWorkflow', {
+      taskQueue: env.TEMPORAL_TASK_QUEUE!,
+      workflowId: `insights:${org}:mgr-1:${week}`,
+      args: [{ org, manager: 'mgr-1', week }],
+    })
+    while (hold.held.length === 0) await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(hold.held).toEqual([messageId])
+    services.child.kill('SIGKILL')
+    await services.exited
+    services = spawnDugout(['run'], env)
+    await waitForHttp(`http://127.0.0.1:${env.DUGOUT_HTTP_PORT}/readyz`, 120_000, services)
+    expect(await run.result()).toEqual({ status: 'sent', message_id: messageId })
+    expect(inbox.filter((m) => m.mail.messageId === messageId)).toHaveLength(1)
+    expect(inbox).toHaveLength(3)
+  })
+
   it('sends nothing more when the Schedules fire again for the same week', async () => {
     const results = await fireAll()
     expect(results.flatMap((r) => (r as { alreadyStarted: string[] }).alreadyStarted).sort()).toEqual(managers)
     await new Promise((resolve) => setTimeout(resolve, 1000))
-    expect(inbox).toHaveLength(2)
+    expect(inbox).toHaveLength(3)
   })
 })
