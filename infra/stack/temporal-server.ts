@@ -53,13 +53,18 @@ export async function installTemporal(home: string, say: (line: string) => void)
   fs.writeFileSync(p.installed, new Date().toISOString())
 }
 
+/**
+ * Starts the dev server of `config`'s ports, its state in `db` (default the stack's own file under
+ * `$DUGOUT_HOME`; a test's own server keeps its own file).
+ */
 export async function startTemporal(
   config: StackConfig,
   paths: ProcessPaths,
   say: (line: string) => void,
+  db = temporalPaths(config.DUGOUT_HOME).db,
 ): Promise<void> {
   if (runningProcess(paths, 'temporal')) return
-  const p = temporalPaths(config.DUGOUT_HOME)
+  const p = { ...temporalPaths(config.DUGOUT_HOME), db }
   say(
     `temporal: starting dev server on 127.0.0.1:${config.DUGOUT_TEMPORAL_PORT}, UI on ${config.DUGOUT_TEMPORAL_UI_PORT} (log ${logFile(paths, 'temporal')})`,
   )
