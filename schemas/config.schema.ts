@@ -94,6 +94,7 @@ export const ClickHouseConfig = z.object({
   CLICKHOUSE_USER: nonEmpty.default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: identifier.default('dugout'),
+  CLICKHOUSE_CLUSTER: identifier.optional(),
   CHDB_PATH: nonEmpty.optional(),
 })
 export type ClickHouseConfig = z.infer<typeof ClickHouseConfig>
@@ -171,6 +172,11 @@ export function loadConfig(env: Record<string, string | undefined>): DugoutConfi
     )
   }
   const c = parsed.data
+  if (c.CLICKHOUSE_CLUSTER !== undefined && c.CLICKHOUSE_URL === undefined) {
+    throw new ConfigError([
+      `CLICKHOUSE_CLUSTER: needs CLICKHOUSE_URL (a cluster is of ClickHouse servers; the embedded chDB engine is one process) (got ${JSON.stringify(c.CLICKHOUSE_CLUSTER)})`,
+    ])
+  }
   return {
     ...c,
     KAFKA_BROKERS: (c.KAFKA_BROKERS ?? `127.0.0.1:${c.DUGOUT_KAFKA_PORT}`).split(','),
@@ -207,6 +213,8 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   CLICKHOUSE_USER: 'ClickHouse user, with CLICKHOUSE_URL (default default).',
   CLICKHOUSE_PASSWORD: 'ClickHouse password, with CLICKHOUSE_URL (default empty).',
   CLICKHOUSE_DATABASE: 'Database holding the event store and metric tables (default dugout).',
+  CLICKHOUSE_CLUSTER:
+    'Cluster of the ClickHouse server (a name of its remote_servers): the migrations run ON CLUSTER, with Replicated* table engines (docs/scaling.md). With CLICKHOUSE_URL only (default none: one server).',
   CHDB_PATH: 'Data folder of the embedded chDB engine (default $DUGOUT_HOME/chdb). One process at a time.',
   DUGOUT_HTTP_HOST: 'Address the HTTP API (collector and reports) listens on (default 127.0.0.1).',
   DUGOUT_HTTP_PORT: 'Port of the HTTP API (default 8080).',

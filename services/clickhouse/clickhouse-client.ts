@@ -16,6 +16,8 @@ export interface ClickHouse {
   /** The database holding Dugout's tables; SQL names it as `{db:Identifier}`. */
   database: string
   engine: 'chdb' | 'server'
+  /** The server's cluster (CLICKHOUSE_CLUSTER): the migrations run ON CLUSTER, replicated. */
+  cluster?: string
   close(): Promise<void>
 }
 
@@ -36,7 +38,13 @@ export function createClickHouse(config: ClickHouseConfig & { CHDB_PATH: string 
       clickhouse_settings: SETTINGS,
       request_timeout: 300_000,
     })
-    return { client, database, engine: 'server', close: () => client.close() }
+    return {
+      client,
+      database,
+      engine: 'server',
+      ...(config.CLICKHOUSE_CLUSTER === undefined ? {} : { cluster: config.CLICKHOUSE_CLUSTER }),
+      close: () => client.close(),
+    }
   }
   fs.mkdirSync(config.CHDB_PATH, { recursive: true })
   const client = createClient({

@@ -50,14 +50,46 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
     })
 }
 
+/** Where a replicated table keeps its parts in ZooKeeper/Keeper, by the server's own macros. */
+const REPLICA_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
+
+/**
+ * A migration statement for a cluster: every CREATE runs `ON CLUSTER <cluster>`, and each
+ * MergeTree-family engine becomes its Replicated* twin (the replica path from the server's
+ * `{shard}`/`{replica}` macros first, the engine's own arguments after), so every server of the
+ * cluster holds every table, replicated. Views keep their body. Any other statement is refused:
+ * a migration that a cluster cannot run is a defect of the migration, caught by the tests.
+ */
+export function clusterStatement(statement: string, cluster: string): string {
+  const head = /^(CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW|DATABASE)\s+(?:IF\s+NOT\s+EXISTS\s+)?\S+)(\s|$)/i.exec(
+    statement,
+  )
+  if (head === null) throw new MigrationError(`cannot run on a cluster: ${statement.slice(0, 80)}…`)
+  const onCluster = `${head[1]} ON CLUSTER \`${cluster}\`${head[2]}${statement.slice(head[0].length)}`
+  return onCluster.replace(
+    /ENGINE\s*=\s*((?:Replacing|Summing|Aggregating|Collapsing|VersionedCollapsing)?MergeTree)\b(?:\(([^)]*)\))?/g,
+    (_match, engine: string, args: string | undefined) =>
+      `ENGINE = Replicated${engine}(${[REPLICA_PATH, args?.trim()].filter(Boolean).join(', ')})`,
+  )
+}
+
+const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS {db:Identifier}.schema_migrations
+  (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+  ENGINE = MergeTree ORDER BY version`
+
+/** Every statement `migrate` runs, in order: the database, the migrations' own table, each migration's. */
+export function migrationStatements(migrations = readMigrations()): string[] {
+  return ['CREATE DATABASE IF NOT EXISTS {db:Identifier}', MIGRATIONS_TABLE, ...migrations.flatMap((m) => m.statements)]
+}
+
 /** Applies the migrations not yet recorded, in order. Returns the names applied. */
 export async function migrate(ch: ClickHouse, migrations = readMigrations()): Promise<string[]> {
   const params = { db: ch.database }
-  await ch.client.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: params })
+  const onCluster = (statement: string) =>
+    ch.cluster === undefined ? statement : clusterStatement(statement, ch.cluster)
+  await ch.client.command({ query: onCluster('CREATE DATABASE IF NOT EXISTS {db:Identifier}'), query_params: params })
   await ch.client.command({
-    query: `CREATE TABLE IF NOT EXISTS {db:Identifier}.schema_migrations
-            (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-            ENGINE = MergeTree ORDER BY version`,
+    query: onCluster(MIGRATIONS_TABLE),
     query_params: params,
   })
   const result = await ch.client.query({
@@ -83,7 +115,7 @@ export async function migrate(ch: ClickHouse, migrations = readMigrations()): Pr
       try {
         // The database name goes into the text itself: a server would take a placeholder left in
         // a view's body for a parameter of that view (a parameterized view), not substitute it.
-        await ch.client.command({ query: inlineQueryParams(statement, params) })
+        await ch.client.command({ query: inlineQueryParams(onCluster(statement), params) })
       } catch (error) {
         throw new MigrationError(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error })
       }

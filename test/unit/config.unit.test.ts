@@ -52,6 +52,16 @@ describe('loadConfig', () => {
     expect(error.issues[0]).toContain(JSON.stringify(value))
   })
 
+  it('takes CLICKHOUSE_CLUSTER with a server only', () => {
+    expect(loadConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_CLUSTER: 'dugout' }).CLICKHOUSE_CLUSTER).toBe(
+      'dugout',
+    )
+    expect(() => loadConfig({ CLICKHOUSE_CLUSTER: 'dugout' })).toThrow(/CLICKHOUSE_CLUSTER: needs CLICKHOUSE_URL/)
+    expect(() => loadConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_CLUSTER: 'Bad-Name' })).toThrow(
+      /CLICKHOUSE_CLUSTER: must be a lower-case identifier/,
+    )
+  })
+
   it('reports every bad variable at once', () => {
     expect(configError({ DUGOUT_KAFKA_PORT: '0', DUGOUT_HTTP_PORT: 'x' }).issues).toHaveLength(2)
   })
