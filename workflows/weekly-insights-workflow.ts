@@ -12,6 +12,7 @@ import {
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   log,
+  patched,
   proxyActivities,
   sleep,
   startChild,
@@ -70,7 +71,18 @@ export interface InsightActivities {
   sendWeeklyInsight(input: WeeklyInsightInput): Promise<WeeklyInsightResult>
   insightRecipients(input: InsightRecipientsInput): Promise<InsightRecipients>
   syncInsightSchedules(input: { now: string }): Promise<InsightSchedulesChange[]>
+  /** Whether ingest and the org's metrics have caught up with every event produced so far. */
+  insightMetricsSettled(input: { org: string }): Promise<MetricsSettled>
 }
+
+/** Whether an org's metrics are up to date; if not, what they wait for. */
+export interface MetricsSettled {
+  settled: boolean
+  waitingFor?: string
+}
+
+/** How long a fan-out waits for the metrics before it sends what they hold: an hour, minute by minute. */
+export const METRICS_WAIT = { checks: 60, every: '1 minute' } as const
 
 export interface WeeklyInsightsFanOutInput {
   org: string
@@ -116,7 +128,8 @@ export const insightActivityOptions: ActivityOptions = {
  */
 export const sendActivityOptions: ActivityOptions = { ...insightActivityOptions, heartbeatTimeout: '15 seconds' }
 
-const { insightRecipients, syncInsightSchedules } = proxyActivities<InsightActivities>(insightActivityOptions)
+const { insightRecipients, syncInsightSchedules, insightMetricsSettled } =
+  proxyActivities<InsightActivities>(insightActivityOptions)
 const { sendWeeklyInsight } = proxyActivities<InsightActivities>(sendActivityOptions)
 
 /** Sends one manager's email for one week (idempotent: see the sent-log in insight-sender.ts). */
@@ -155,6 +168,16 @@ export async function weeklyInsightsFanOutWorkflow(
   // Monday 08:00 in Tokyo is still Sunday in New York: the week of a New York org is not over.
   const untilWeekEnds = recipients.weekEndsAt === undefined ? 0 : Date.parse(recipients.weekEndsAt) - Date.now()
   if (untilWeekEnds > 0) await sleep(untilWeekEnds)
+  // Late events of the week that reached Kafka before the send count: the send waits until
+  // ingest and the org's metrics have caught up (for at most an hour; then it sends what is there).
+  if (patched('wait-for-metrics')) {
+    for (let check = 1; check <= METRICS_WAIT.checks; check++) {
+      const { settled, waitingFor } = await insightMetricsSettled({ org: input.org })
+      if (settled) break
+      log.info('weekly insights wait for the metrics', { org: input.org, waitingFor, check })
+      if (check < METRICS_WAIT.checks) await sleep(METRICS_WAIT.every)
+    }
+  }
   const children = []
   for (const manager of recipients.managers) {
     const child = { org: input.org, manager, week: recipients.week }

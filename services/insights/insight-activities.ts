@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity'
 import type { Client } from '@temporalio/client'
 import type { TemporalConfig } from '../../schemas/config.schema.ts'
-import type { InsightActivities } from '../../workflows/weekly-insights-workflow.ts'
+import type { InsightActivities, MetricsSettled } from '../../workflows/weekly-insights-workflow.ts'
 import { addDays, dayIn, dayStart, lastFullWeeks } from '../projections/days.ts'
 import { getUsableOrgSettings } from '../projections/org-settings.ts'
 import { managerContact, sendWeeklyInsight, weekManagers, type SenderDeps } from './insight-sender.ts'
@@ -43,11 +43,14 @@ async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
 export interface InsightActivityDeps extends SenderDeps {
   /** The client and task queue of the Schedules; without, `syncInsightSchedules` refuses. */
   temporal?: { client: Client; config: Pick<TemporalConfig, 'TEMPORAL_TASK_QUEUE'> }
+  /** Whether ingest and the org's metrics have caught up (the worker's); without, they count as caught up. */
+  metricsSettled?: (org: string) => Promise<MetricsSettled>
 }
 
 /** The insight activities over their dependencies (see `InsightActivityDeps`). */
 export function createInsightActivities(deps: InsightActivityDeps): InsightActivities {
   return {
+    insightMetricsSettled: ({ org }) => deps.metricsSettled?.(org) ?? Promise.resolve({ settled: true }),
     async syncInsightSchedules({ now }) {
       if (deps.temporal === undefined) throw new Error('syncInsightSchedules needs a Temporal client')
       const { client, config } = deps.temporal

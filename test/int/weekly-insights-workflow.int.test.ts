@@ -126,4 +126,42 @@ describe('weeklyInsightsFanOutWorkflow', () => {
       ).rejects.toThrow()
     })
   }, 120_000)
+
+  it('waits for the metrics to catch up before it starts a manager, checking every minute', async () => {
+    const taskQueue = uniqueName('insights')
+    const checks: string[] = []
+    const activities = createInsightActivities({
+      ch,
+      mailer,
+      clock: () => new Date('2026-02-23T07:00:00Z'),
+      publicUrl: 'http://dugout.test',
+      thresholds: InsightThresholds.parse({}),
+      optOutSecret: 'fan-out-test-secret-of-32-characters',
+      async metricsSettled(o) {
+        checks.push(o)
+        // Sent mail before the metrics settle would be a send that skipped the wait.
+        expect(sent.filter((m) => m.messageId.includes('.2026-02-09@'))).toEqual([])
+        return checks.length < 3 ? { settled: false, waitingFor: 'ingest: 1 partition behind' } : { settled: true }
+      },
+    })
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: WORKFLOWS_PATH,
+      activities,
+    })
+    const started = Date.now()
+    const result = await worker.runUntil(
+      env.client.workflow.execute(weeklyInsightsFanOutWorkflow, {
+        taskQueue,
+        workflowId: uniqueName('insights-fan-out'),
+        args: [{ org, week: '2026-02-09' }],
+      }),
+    )
+    expect(checks).toEqual([org, org, org])
+    expect(result.started).toEqual(['mgr-1', 'mgr-2', 'mgr-3'])
+    expect(sent.filter((m) => m.messageId.includes('.2026-02-09@'))).toHaveLength(3)
+    // Two minutes of waiting, skipped by the test server.
+    expect(Date.now() - started).toBeLessThan(60_000)
+  }, 120_000)
 })

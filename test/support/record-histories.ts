@@ -90,6 +90,9 @@ function recordedInsightActivities(): InsightActivities {
     async syncInsightSchedules() {
       return []
     },
+    async insightMetricsSettled() {
+      return { settled: true }
+    },
   }
 }
 
