@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { CollectorConfig } from './collector-config.schema.ts'
+import { InsightThresholdsSetting } from './insights.schema.ts'
 
 /** The repository root, where the default cache folder `.dugout/` lives. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -119,6 +120,7 @@ export const MailConfig = z.object({
     .min(32, 'must be at least 32 characters (e.g. the output of openssl rand -base64 32)')
     .optional(),
   DUGOUT_INSIGHTS_SCHEDULE: z.enum(['on', 'off']).default('on'),
+  DUGOUT_INSIGHT_THRESHOLDS: InsightThresholdsSetting.prefault(''),
 })
 export type MailConfig = z.infer<typeof MailConfig>
 
@@ -222,6 +224,8 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   MAIL_FROM: 'Sender of insight emails (default Dugout <dugout@localhost>).',
   DUGOUT_INSIGHTS_SCHEDULE:
     'on: the worker keeps a Temporal Schedule per org and time zone of its managers that sends the weekly insight emails on Mondays at 08:00; off: no Schedule is made, emails go out only with dugout insights send (default on).',
+  DUGOUT_INSIGHT_THRESHOLDS:
+    'The thresholds of the insight rules over their defaults (docs/insights.md, "Thresholds"), as name=value, comma-separated, e.g. oneOnOneMaxDays=21,maxFindings=3 (default none: every default).',
   DUGOUT_INSIGHTS_SECRET:
     "Key signing the opt-out links of insight emails, at least 32 characters; the same on every Dugout process of a deployment (default: a random one kept in $DUGOUT_HOME/insights-secret).",
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',

@@ -48,6 +48,35 @@ export const InsightThresholds = z
   })
 export type InsightThresholds = z.infer<typeof InsightThresholds>
 
+/**
+ * DUGOUT_INSIGHT_THRESHOLDS: `name=value` pairs, comma-separated (`oneOnOneMaxDays=21,maxFindings=3`),
+ * over the defaults above. An unknown name, a pair without `=`, or a value outside its rule is an
+ * issue naming the threshold.
+ */
+export const InsightThresholdsSetting = z
+  .string()
+  .transform((text, ctx) => {
+    const given: Record<string, string> = {}
+    for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const cut = pair.indexOf('=')
+      if (cut <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(pair)} must be name=value` })
+        continue
+      }
+      given[pair.slice(0, cut).trim()] = pair.slice(cut + 1).trim()
+    }
+    const known = Object.keys(InsightThresholds.shape)
+    for (const name of Object.keys(given).filter((n) => !known.includes(n)))
+      ctx.addIssue({ code: 'custom', message: `${name} is not a threshold (one of ${known.join(', ')})` })
+    const parsed = InsightThresholds.safeParse(given)
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` })
+      return z.NEVER
+    }
+    return parsed.data
+  })
+
 const ratio = z.number().nullable()
 
 /**

@@ -7,7 +7,6 @@
 import { Command, Option } from 'commander'
 import fs from 'node:fs'
 import path from 'node:path'
-import { InsightThresholds } from '../../schemas/insights.schema.ts'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { stackUp } from '../../infra/stack/local-stack.ts'
 import { httpBase, openDugoutData, servicesAnswer } from './service-client.ts'
@@ -208,7 +207,7 @@ async function previewDemoEmail(
       { org: options.org, manager, week, out: options.emailOut },
       {
         publicUrl: config.DUGOUT_PUBLIC_URL ?? httpBase(config),
-        thresholds: InsightThresholds.parse({}),
+        thresholds: config.DUGOUT_INSIGHT_THRESHOLDS,
         optOutSecret: insightsSecret(config),
       },
     )

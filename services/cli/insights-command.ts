@@ -19,7 +19,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { Id, OrgId } from '../../schemas/events.schema.ts'
-import { InsightThresholds } from '../../schemas/insights.schema.ts'
+import type { InsightThresholds } from '../../schemas/insights.schema.ts'
 import { parseParams } from '../../schemas/report-params.schema.ts'
 import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { migrate } from '../clickhouse/migrations.ts'
@@ -263,7 +263,7 @@ export function insightsCommand(config: () => DugoutConfig): Command {
       try {
         const result = await previewInsightEmail(ch, options, {
           publicUrl: c.DUGOUT_PUBLIC_URL ?? httpBase(c),
-          thresholds: InsightThresholds.parse({}),
+          thresholds: c.DUGOUT_INSIGHT_THRESHOLDS,
           optOutSecret: insightsSecret(c),
         })
         process.stdout.write(
@@ -294,7 +294,7 @@ export function insightsCommand(config: () => DugoutConfig): Command {
             mailer,
             clock: () => new Date(),
             publicUrl: c.DUGOUT_PUBLIC_URL ?? httpBase(c),
-            thresholds: InsightThresholds.parse({}),
+            thresholds: c.DUGOUT_INSIGHT_THRESHOLDS,
             optOutSecret: insightsSecret(c),
           },
           options,

@@ -58,6 +58,7 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, openClic
     mailer,
     publicUrl: config.DUGOUT_PUBLIC_URL ?? `http://${config.DUGOUT_HTTP_HOST}:${config.DUGOUT_HTTP_PORT}`,
     optOutSecret: insightsSecret(config),
+    thresholds: config.DUGOUT_INSIGHT_THRESHOLDS,
     temporal: { client, config },
   }
   const worker = await Worker.create({
@@ -116,7 +117,8 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, openClic
 export function workerActivities(
   openClickHouse: () => ClickHouse,
   logger: Logger,
-  insights?: Pick<InsightActivityDeps, 'mailer' | 'publicUrl' | 'optOutSecret' | 'temporal'>,
+  insights?: Pick<InsightActivityDeps, 'mailer' | 'publicUrl' | 'optOutSecret' | 'temporal'> &
+    Partial<Pick<InsightActivityDeps, 'thresholds'>>,
 ): ProjectionActivities & Partial<InsightActivities> {
   return failingBadInputForGood(
     timed(
@@ -129,7 +131,7 @@ export function workerActivities(
                 ch,
                 mailer: insights.mailer,
                 clock: () => new Date(),
-                thresholds: InsightThresholds.parse({}),
+                thresholds: insights.thresholds ?? InsightThresholds.parse({}),
                 optOutSecret: insights.optOutSecret,
                 ...(insights.temporal === undefined ? {} : { temporal: insights.temporal }),
                 ...(insights.publicUrl === undefined ? {} : { publicUrl: insights.publicUrl }),

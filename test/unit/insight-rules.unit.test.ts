@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { loadConfig, type ConfigError } from '../../schemas/config.schema.ts'
 import { PROJECT_ROOT } from '../../schemas/config.schema.ts'
 import {
   FINDING_KINDS,
@@ -529,6 +530,30 @@ describe('orgMedians', () => {
       orgMedians([managerRow({ median_reply_minutes: null, reply_within_24h_share: null })]).reply_within_24h_share,
     ).toBe(null)
     expect(Object.values(orgMedians([])).every((v) => v === null)).toBe(true)
+  })
+})
+
+describe('DUGOUT_INSIGHT_THRESHOLDS', () => {
+  it('sets thresholds over the defaults', () => {
+    const env = { DUGOUT_INSIGHT_THRESHOLDS: ' oneOnOneMaxDays=21, maxFindings = 3 ' }
+    expect(loadConfig(env).DUGOUT_INSIGHT_THRESHOLDS).toEqual({ ...DEFAULTS, oneOnOneMaxDays: 21, maxFindings: 3 })
+    expect(loadConfig({}).DUGOUT_INSIGHT_THRESHOLDS).toEqual(DEFAULTS)
+  })
+
+  it('names an unknown threshold, a pair without =, and a value outside its rule', () => {
+    const issues = (text: string) => {
+      try {
+        loadConfig({ DUGOUT_INSIGHT_THRESHOLDS: text })
+      } catch (error) {
+        return (error as ConfigError).issues
+      }
+      return []
+    }
+    expect(issues('oneOnOneMaxDay=21')[0]).toMatch(
+      /^DUGOUT_INSIGHT_THRESHOLDS: oneOnOneMaxDay is not a threshold \(one of maxFindings, /,
+    )
+    expect(issues('maxFindings')[0]).toMatch(/"maxFindings" must be name=value/)
+    expect(issues('oneOnOneLookbackDays=7')[0]).toMatch(/oneOnOneLookbackDays: must be at least oneOnOneMaxDays/)
   })
 })
 
