@@ -28,7 +28,8 @@ function* thinnedOrg(org: string, count: number, seed: number): Generator<string
 }
 
 function* spread(prefix: string, orgs: number, total: number): Generator<string> {
-  for (let k = 0; k < orgs; k++) yield* thinnedOrg(orgs === 1 ? prefix : `${prefix}-${k}`, Math.ceil(total / orgs), 7 + k)
+  for (let k = 0; k < orgs; k++)
+    yield* thinnedOrg(orgs === 1 ? prefix : `${prefix}-${k}`, Math.ceil(total / orgs), 7 + k)
 }
 
 interface BackfillRun {
@@ -76,7 +77,10 @@ export async function benchBackfill(config: DugoutConfig, total: number, orgs: n
   const ratio = many.completeSeconds / one.completeSeconds
   return [
     { name: '1 org: events', value: `${one.events}` },
-    { name: '1 org: import / metrics complete (s)', value: `${one.importSeconds.toFixed(1)} / ${one.completeSeconds.toFixed(1)}` },
+    {
+      name: '1 org: import / metrics complete (s)',
+      value: `${one.importSeconds.toFixed(1)} / ${one.completeSeconds.toFixed(1)}`,
+    },
     { name: `${orgs} orgs: events`, value: `${many.events}` },
     {
       name: `${orgs} orgs: import / metrics complete (s)`,

@@ -21,7 +21,12 @@ export interface DugoutRun {
   stop(): Promise<void>
 }
 
-export async function startDugoutRun(config: DugoutConfig, kafka: Kafka, name: string): Promise<DugoutRun> {
+export async function startDugoutRun(
+  config: DugoutConfig,
+  kafka: Kafka,
+  name: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<DugoutRun> {
   const id = Date.now().toString(36)
   const topic = `bench.${name}.${id}`
   const chdbPath = tmp(`${name}-chdb`)
@@ -35,6 +40,7 @@ export async function startDugoutRun(config: DugoutConfig, kafka: Kafka, name: s
     TEMPORAL_TASK_QUEUE: `bench-${name}-${id}`,
     CHDB_PATH: chdbPath,
     DUGOUT_HTTP_PORT: String(port),
+    ...extraEnv,
   }
   const topicConfig = { ...config, KAFKA_EVENTS_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq` }
   await ensureTopics(kafka, dugoutTopics(topicConfig))

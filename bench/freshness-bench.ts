@@ -8,6 +8,7 @@
 import { createEventProducer } from '../services/kafka/event-producer.ts'
 import { createKafka } from '../services/kafka/kafka-client.ts'
 import type { DugoutConfig } from '../schemas/config.schema.ts'
+import { apiKeyHash, generateApiKey } from '../services/runtime/api-keys.ts'
 import { startDugoutRun } from './dugout-run.ts'
 import { orgEventLines, percentile, printFigures, sleep, type Figure } from './bench-support.ts'
 
@@ -67,12 +68,16 @@ async function measureFreshness(
   orgs: number,
 ): Promise<FreshnessRun> {
   const id = Date.now().toString(36)
+  const probeOrg = `probe-${id}`
+  // The probes read the report with a read key of the probe org's own.
+  const key = generateApiKey()
   const kafka = createKafka({ ...config, KAFKA_CLIENT_ID: 'bench' })
-  const run = await startDugoutRun(config, kafka, 'fresh')
+  const run = await startDugoutRun(config, kafka, 'fresh', {
+    DUGOUT_API_KEYS: `${probeOrg}:read:sha256:${apiKeyHash(probeOrg, key, 'read').sha256}`,
+  })
   const producer = await createEventProducer(kafka, run.topicConfig)
   const base = run.base
 
-  const probeOrg = `probe-${id}`
   const day = new Date().toISOString().slice(0, 10)
   const at = () => new Date().toISOString()
   const probe = (n: number) =>
@@ -105,9 +110,9 @@ async function measureFreshness(
   )
   await producer.send(people.map((value) => ({ orgId: probeOrg, value })))
   const recognitions = async () => {
-    const rows = (await fetch(`${base}/v1/orgs/${probeOrg}/reports/manager-care?from=${day}&to=${day}`).then((r) =>
-      r.json(),
-    )) as {
+    const rows = (await fetch(`${base}/v1/orgs/${probeOrg}/reports/manager-care?from=${day}&to=${day}`, {
+      headers: { authorization: `Bearer ${key}` },
+    }).then((r) => r.json())) as {
       recognitions: number
     }[]
     return rows[0]?.recognitions ?? 0
