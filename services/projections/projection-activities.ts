@@ -49,8 +49,8 @@ export interface OrgDays {
 const MAX_RUN_DAYS = 31
 
 /**
- * Windows per `recomputeTouched` activity: a burst of new events touches one or two; a backfill's
- * year of days has the rest recomputed by `recomputePairs`, a bounded number of windows each.
+ * Windows per `recomputeTouched` activity, the newest: a burst of new events touches one or two; a
+ * backfill's year of days has the rest recomputed by `recomputePairs`, a bounded number each.
  */
 const FIRST_WINDOWS = 2
 
@@ -315,7 +315,8 @@ interface TzGroup {
  *   the last) costs one round of statements for every org of a timezone at once. An org whose
  *   settings or days are bad input is left out and named in `rejected`; the others are computed.
  * - `recomputeTouched` widens the days touched by new events to every day whose facts they may
- *   change (set-based too) and recomputes the first windows of them; returns the rest.
+ *   change (set-based too) and recomputes the newest windows of them; returns the rest (older
+ *   windows first in line: a backfill's past comes after the present).
  * - `recomputeDays`, `affectedDays`, `recomputeAffectedDays`: the same for one org (the org
  *   metrics workflow of before the metrics shards); its bad input is thrown.
  * - `listEventDays` lists the days with events (optionally within `from`..`to`), for rebuilds.
@@ -465,7 +466,8 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     for (const g of await group(input.touched, rejected)) {
       const wide = await widen(g)
       for (const o of wide.orgs) out.affected[o.org] = o.days.length
-      const list = windows(wide)
+      // The newest windows first: live events show before a backfill's older days.
+      const list = windows(wide).reverse()
       add(out, await recomputeWindows(g.tz, list.slice(0, FIRST_WINDOWS)))
       for (const window of list.slice(FIRST_WINDOWS))
         for (const o of window.orgs) out.rest.push({ org: o.org, days: o.days })
