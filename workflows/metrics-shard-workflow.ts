@@ -28,7 +28,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow'
 import type { ProjectionActivities } from '../services/projections/projection-activities.ts'
-import type { OrgMetricsStatus } from './org-metrics-workflow.ts'
+import { orgMetricsActivityOptions, type OrgMetricsStatus } from './org-metrics-workflow.ts'
 
 export interface OrgsTouched {
   /** Days (YYYY-MM-DD in each org's timezone) that a batch touched, per org. */
@@ -97,22 +97,13 @@ export function metricsShardOf(org: string, shards: number = DEFAULT_METRICS_SHA
 }
 
 /**
- * Retries are for faults (ClickHouse restarting, a connection lost), as for the per-org workflow:
+ * Retries are for faults (ClickHouse restarting, a connection lost), those of the per-org workflow:
  * about a quarter of an hour. Bad input of one org (a day that is no calendar date, settings
  * ClickHouse cannot use) never fails a round: the activity leaves that org out and names it, and
  * its status carries the failure. A round whose activity fails past every retry marks its orgs
  * failed and the shard goes on: their next events start again.
  */
-export const metricsShardActivityOptions: ActivityOptions = {
-  startToCloseTimeout: '10 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 20,
-    nonRetryableErrorTypes: ['DayError', 'OrgSettingsError'],
-  },
-}
+export const metricsShardActivityOptions: ActivityOptions = orgMetricsActivityOptions
 
 const { recomputeTouched, recomputePairs, pruneSupersededOf } =
   proxyActivities<ProjectionActivities>(metricsShardActivityOptions)

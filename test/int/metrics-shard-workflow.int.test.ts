@@ -2,10 +2,8 @@
 // one round over all of them; each org's status is its own; a long widening has its rest
 // recomputed by recomputePairs; an org left out as bad input carries its failure, and the others
 // are computed.
-import { Worker } from '@temporalio/worker'
 import type { TestWorkflowEnvironment } from '@temporalio/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
 import {
   metricsShardOf,
   metricsShardStatusQuery,
@@ -14,7 +12,11 @@ import {
   shardOrgStatusQuery,
 } from '../../workflows/metrics-shard-workflow.ts'
 import { uniqueName } from '../support/env.ts'
-import { recordingProjectionActivities, timeSkippingEnvironment } from '../support/workflow-env.ts'
+import {
+  recordingProjectionActivities,
+  timeSkippingEnvironment,
+  withWorker as runWithWorker,
+} from '../support/workflow-env.ts'
 
 let env: TestWorkflowEnvironment
 beforeAll(async () => {
@@ -22,16 +24,8 @@ beforeAll(async () => {
 })
 afterAll(() => env?.teardown())
 
-async function withWorker<T>(activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = uniqueName('shard')
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities,
-  })
-  return worker.runUntil(body(taskQueue))
-}
+const withWorker = <T>(activities: object, body: (taskQueue: string) => Promise<T>) =>
+  runWithWorker(env, activities, body)
 
 describe('metricsShardWorkflow', () => {
   it('recomputes the touched days of many orgs in one round, and keeps each org its status', async () => {

@@ -1,12 +1,30 @@
 /** Temporal's time-skipping test server (installed by the local stack), for workflow tests. */
 import { TestWorkflowEnvironment } from '@temporalio/testing'
+import { Worker } from '@temporalio/worker'
 import { temporalPaths } from '../../infra/stack/temporal-server.ts'
-import { config } from './env.ts'
+import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
+import { config, uniqueName } from './env.ts'
 
 export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalPaths(config.DUGOUT_HOME).testServer } },
   })
+}
+
+/** Runs `body` while a worker of Dugout's workflows and `activities` polls a task queue of its own. */
+export async function withWorker<T>(
+  env: TestWorkflowEnvironment,
+  activities: object,
+  body: (taskQueue: string) => Promise<T>,
+): Promise<T> {
+  const taskQueue = uniqueName('wf')
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities,
+  })
+  return worker.runUntil(body(taskQueue))
 }
 
 /** Activities that record their calls: the workflow's decisions are what these tests observe. */
