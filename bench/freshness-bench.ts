@@ -3,7 +3,9 @@
  * generated org streams at a sustained rate (default 2,000 events/s). `dugout run` hosts every
  * service in its own process, as a user runs it; each probe is a `recognition.given` in a probe
  * org whose `recognitions` count is polled over the reports HTTP API. `BENCH_LOG_LEVEL=debug`
- * logs each activity's duration in the process log (its path is printed).
+ * logs each activity's duration in the process log (its path is printed). The multi-tenant row
+ * (issue 17) streams the same total rate from one org and then from 100 (`BENCH_FRESHNESS_TENANTS`),
+ * each in a `dugout run` of its own, and gives the ratio of their p95.
  */
 import { createEventProducer } from '../services/kafka/event-producer.ts'
 import { createKafka } from '../services/kafka/kafka-client.ts'
