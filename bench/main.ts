@@ -1,18 +1,19 @@
 /**
  * `npm run bench [-- <name>…]`: Dugout's speed and memory targets, measured on this machine
- * against the real local stack. Names: import, ingest, freshness, rebuild, reports (default: all).
+ * against the real local stack. Names: import, ingest, freshness, backfill, rebuild, reports (default: all).
  */
 import { loadConfig } from '../schemas/config.schema.ts'
 import { stackUp } from '../infra/stack/local-stack.ts'
 import { benchIngest, printIngest } from './ingest-bench.ts'
 import { benchImport, printImport } from './import-bench.ts'
-import { benchFreshness, printFreshness } from './freshness-bench.ts'
+import { benchBackfill, printBackfill } from './backfill-bench.ts'
+import { benchFreshness, benchFreshnessTenants, printFreshness, printFreshnessTenants } from './freshness-bench.ts'
 import { bigOrgStore } from './big-org-store.ts'
 import { benchRebuild, printRebuild } from './rebuild-bench.ts'
 import { benchReports, printReports } from './reports-bench.ts'
 
 const config = loadConfig(process.env)
-const all = ['import', 'ingest', 'freshness', 'rebuild', 'reports'] as const
+const all = ['import', 'ingest', 'freshness', 'backfill', 'rebuild', 'reports'] as const
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 for (const name of chosen) {
   if (!(all as readonly string[]).includes(name)) {
@@ -25,11 +26,25 @@ await stackUp(config, (line) => process.stderr.write(`[stack] ${line}\n`))
 if (run.includes('import')) printImport(await benchImport(config, Number(process.env.BENCH_IMPORT_EVENTS ?? 1_000_000)))
 if (run.includes('ingest')) printIngest(await benchIngest(config, Number(process.env.BENCH_INGEST_EVENTS ?? 300_000)))
 if (run.includes('freshness')) {
-  printFreshness(
-    await benchFreshness(
+  const seconds = Number(process.env.BENCH_FRESHNESS_SECONDS ?? 60)
+  // BENCH_FRESHNESS_TENANTS_ONLY=1: only the multi-tenant row.
+  if (process.env.BENCH_FRESHNESS_TENANTS_ONLY !== '1')
+    printFreshness(await benchFreshness(config, Number(process.env.BENCH_FRESHNESS_RATE ?? 2000), seconds))
+  printFreshnessTenants(
+    await benchFreshnessTenants(
       config,
-      Number(process.env.BENCH_FRESHNESS_RATE ?? 2000),
-      Number(process.env.BENCH_FRESHNESS_SECONDS ?? 60),
+      Number(process.env.BENCH_FRESHNESS_TENANT_RATE ?? 1000),
+      seconds,
+      Number(process.env.BENCH_FRESHNESS_TENANTS ?? 100),
+    ),
+  )
+}
+if (run.includes('backfill')) {
+  printBackfill(
+    await benchBackfill(
+      config,
+      Number(process.env.BENCH_BACKFILL_EVENTS ?? 20_000),
+      Number(process.env.BENCH_BACKFILL_ORGS ?? 50),
     ),
   )
 }

@@ -1,4 +1,7 @@
 /**
+ * Superseded by the metrics shards (metrics-shard-workflow.ts), which recompute many orgs' days in
+ * one round; kept for the workflows of this type still running, which end once idle.
+ *
  * One workflow per org keeps its metrics fresh. Ingest signals it once per batch with the days
  * the batch touched; it debounces (a burst of batches leads to one computation), widens the days
  * to every day whose facts may change, recomputes them with idempotent activities, and continues
@@ -77,6 +80,9 @@ const { affectedDays, recomputeDays, recomputeAffectedDays, pruneSuperseded } =
 /** Recomputations between two prunes of superseded fact generations. */
 const PRUNE_EVERY = 50
 
+/** Idle time after which a workflow of this type ends (its orgs' metrics are the shards' now). */
+const RETIRE_AFTER_IDLE = '10 minutes'
+
 /** Days per recomputation activity: bounds one activity's work and shows progress in the UI. */
 const DAYS_PER_ACTIVITY = 31
 
@@ -111,7 +117,11 @@ export async function orgMetricsWorkflow(input: OrgMetricsInput): Promise<void> 
   }))
 
   while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < 2000) {
-    await condition(() => pending.size > 0)
+    // Ingest now signals the metrics shards (metrics-shard-workflow.ts): a workflow of this type
+    // computes the days it was given and, once nothing came for a while, ends.
+    if (patched('retire-to-metrics-shards')) {
+      if (!(await condition(() => pending.size > 0, RETIRE_AFTER_IDLE))) return
+    } else await condition(() => pending.size > 0)
     // Each Temporal round trip (a timer, an activity) costs a loaded server a few hundred
     // milliseconds: the newer path waits only for the quiet spell still missing (none when the
     // signals arrived during the last computation) and starts with one activity.

@@ -1,7 +1,7 @@
 /**
  * `--wait`: returns once everything produced so far is reflected in the metrics — ingest has
  * committed past the topic's end offsets as they were when the import finished, and every
- * imported org's metrics workflow has computed every signal it received.
+ * imported org's metrics shard has computed every signal it received for the org.
  */
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client'
 import type { Kafka } from 'kafkajs'
@@ -11,6 +11,12 @@ import {
   orgMetricsWorkflowId,
   type OrgMetricsStatus,
 } from '../../workflows/org-metrics-workflow.ts'
+import {
+  metricsShardOf,
+  metricsShardWorkflowId,
+  shardOrgStatusQuery,
+  type ShardOrgStatus,
+} from '../../workflows/metrics-shard-workflow.ts'
 import { partitionsBehind } from '../kafka/consumer-progress.ts'
 import {
   failureReason,
@@ -86,15 +92,18 @@ export async function waitForMetrics(
 }
 
 /**
- * The Temporal half of `--wait`: until each org's metrics workflow has computed every signal it
- * received. A workflow that failed ends the wait at once with its reason and Temporal UI link; the
- * hint that the worker may be down comes only when no worker polls the workflow's task queue.
+ * The Temporal half of `--wait`: until each org's metrics are computed for every signal ingest
+ * sent. An org's metrics are its metrics shard's (metrics-shard-workflow.ts, the org's status
+ * there); a per-org metrics workflow of before the shards (org-metrics-workflow.ts) still running
+ * is waited for too, and one that failed ends the wait when its shard knows nothing of the org. A
+ * failure ends the wait at once with its reason and Temporal UI link; the hint that the worker may
+ * be down comes only when no worker polls the workflow's task queue.
  */
 export async function waitForOrgMetrics(
   client: Client,
   config: Pick<DugoutConfig, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'DUGOUT_TEMPORAL_UI_PORT'>,
   orgs: readonly string[],
-  options: WaitOptions,
+  options: WaitOptions & { shards?: number },
   deadline = Date.now() + options.timeoutMs,
 ): Promise<void> {
   let hinted = Date.now()
@@ -105,9 +114,20 @@ export async function waitForOrgMetrics(
   }
   for (const org of orgs) {
     const id = orgMetricsWorkflowId(org)
+    const shardId = metricsShardWorkflowId(config.TEMPORAL_TASK_QUEUE, metricsShardOf(org, options.shards))
     for (;;) {
+      const inShard = await lookAtShard(client, config, org, shardId)
       const seen = await lookAt(client, config, org)
-      if (seen.kind === 'ended') {
+      if (inShard.kind === 'status' && inShard.status.failure) {
+        const { failure } = inShard.status
+        throw new MetricsWorkflowError(
+          `--wait: the metrics of ${org} failed in ${shardId}: ${failure.type}: ${failure.message}. ` +
+            `Its history: ${workflowUiUrl(config, shardId)}` +
+            ` (the org's next events try again; \`dugout rebuild --org ${org}\` recomputes its days)`,
+        )
+      }
+      // Without the shard's word on the org, a per-org workflow that ended badly is the answer.
+      if (inShard.kind !== 'status' && seen.kind === 'ended') {
         const reason = failureReason(seen.error)
         throw new MetricsWorkflowError(
           `--wait: the metrics workflow of ${org} (${id}) failed: ${formatFailureReason(reason)}. ` +
@@ -116,17 +136,21 @@ export async function waitForOrgMetrics(
           { cause: seen.error },
         )
       }
-      if (seen.kind === 'status') {
-        const { status } = seen
-        if (status.pendingDays === 0 && !status.computing && status.signalsComputed === status.signalsReceived) break
-        hint(
-          `the metrics of ${org} (${status.signalsComputed} of ${status.signalsReceived} batches computed, ${status.pendingDays} days pending)`,
-        )
-      }
-      if (seen.kind === 'no-worker') {
-        hint(
-          `the metrics of ${org}: no worker polls task queue ${seen.taskQueue} (is the worker running? \`dugout up\`)`,
-        )
+      const shardFresh = inShard.kind === 'status' && fresh(inShard.status)
+      const legacyFresh = seen.kind !== 'status' || fresh(seen.status)
+      const known = inShard.kind === 'status' || seen.kind === 'status' || seen.kind === 'completed'
+      if (known && legacyFresh && (shardFresh || inShard.kind !== 'status')) break
+      for (const s of [inShard, seen]) {
+        if (s.kind === 'status' && !fresh(s.status)) {
+          hint(
+            `the metrics of ${org} (${s.status.signalsComputed} of ${s.status.signalsReceived} batches computed, ${s.status.pendingDays} days pending)`,
+          )
+        }
+        if (s.kind === 'no-worker') {
+          hint(
+            `the metrics of ${org}: no worker polls task queue ${s.taskQueue} (is the worker running? \`dugout up\`)`,
+          )
+        }
       }
       if (Date.now() > deadline) {
         throw new WaitTimeoutError(
@@ -138,8 +162,39 @@ export async function waitForOrgMetrics(
   }
 }
 
+const fresh = (status: OrgMetricsStatus) =>
+  status.pendingDays === 0 && !status.computing && status.signalsComputed === status.signalsReceived
+
+type InShard =
+  | { kind: 'not-started' }
+  | { kind: 'unknown' }
+  | { kind: 'no-worker'; taskQueue: string }
+  | { kind: 'status'; status: ShardOrgStatus }
+
+/** What an org's metrics shard says of it; throws a MetricsWorkflowError when a running shard cannot answer. */
+async function lookAtShard(client: Client, config: WorkflowLinkConfig, org: string, id: string): Promise<InShard> {
+  const handle = client.workflow.getHandle(id)
+  try {
+    const description = await handle.describe()
+    // Continue-as-new leaves the latest run running: a closed shard was terminated or failed.
+    if (description.status.name !== 'RUNNING') return { kind: 'not-started' }
+    if (!(await workerPolls(client, config.TEMPORAL_NAMESPACE, description.taskQueue)))
+      return { kind: 'no-worker', taskQueue: description.taskQueue }
+    const status = await handle.query(shardOrgStatusQuery, org)
+    return status ? { kind: 'status', status } : { kind: 'unknown' }
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return { kind: 'not-started' }
+    throw new MetricsWorkflowError(
+      `--wait: the metrics shard of ${org} (${id}) does not answer: ${(error as Error).message}. ` +
+        `Its history and error: ${workflowUiUrl(config, id)}`,
+      { cause: error },
+    )
+  }
+}
+
 type Seen =
   | { kind: 'not-started' }
+  | { kind: 'completed' }
   | { kind: 'ended'; runId: string; error: unknown }
   | { kind: 'no-worker'; taskQueue: string }
   | { kind: 'status'; status: OrgMetricsStatus }
@@ -150,6 +205,8 @@ async function lookAt(client: Client, config: WorkflowLinkConfig, org: string): 
   const handle = client.workflow.getHandle(id)
   try {
     const description = await handle.describe()
+    // A per-org workflow of before the shards ends once idle (retire-to-metrics-shards).
+    if (description.status.name === 'COMPLETED') return { kind: 'completed' }
     // Continue-as-new leaves the latest run running: a closed latest run failed, timed out or was terminated.
     if (description.status.name !== 'RUNNING') {
       const error = await handle.result().then(

@@ -262,7 +262,10 @@ async function writeChunk(
     valid.map((v) => v.event),
     (org) => zones.get(org) ?? 'UTC',
   )
-  for (const [org, days] of touched) await retry('signal', () => deps.notifier.daysTouched(org, days))
+  const { notifier } = deps
+  const orgsTouched = notifier.orgsTouched?.bind(notifier)
+  if (orgsTouched) await retry('signal', () => orgsTouched(touched))
+  else for (const [org, days] of touched) await retry('signal', () => notifier.daysTouched(org, days))
   stepDone('signal')
 
   // 4. Only now move the committed offset past this chunk.

@@ -59,33 +59,87 @@ const NO_MONEY = sql`CAST(map(), 'Map(String, Decimal128(6))')`
 export const KNOWN_BY_AS_OF = sql`AND ingested_at <= {as_of:DateTime64(3, 'UTC')}`
 const EVERY_STORED = sql``
 
-interface Cte {
-  name: string
-  /** `known` restricts each read of `events`: KNOWN_BY_AS_OF, or nothing. */
-  body: (known: SqlFragment) => SqlFragment
+/**
+ * Which orgs the facts cover:
+ * - `org` (the readers, and the SQL they always ran): the one org of the `org` parameter, its
+ *   `tz`, `currency` and window `days`;
+ * - `set` (the projections' set-based recompute): every org of `orgs` (Array(String)) whose
+ *   timezone is `tz`, with `currencies` (Array(String), the default currency of each, in the same
+ *   order) and the window's (org, day) pairs as two arrays of the same length, `pair_orgs`
+ *   (Array(String)) and `pair_days` (Array(Date)).
+ *   Every fact then carries its `org_id`, and every join and lookup matches it.
+ */
+export type FactScope = 'org' | 'set'
+
+/** The pieces of SQL by which the two scopes differ. */
+interface Scope {
+  /** Restricts each read of `events`: KNOWN_BY_AS_OF, or nothing. */
+  k: SqlFragment
+  /** The org filter of a read of `events`. */
+  org: SqlFragment
+  /** `org_id, ` in the set scope, before a column list, a GROUP BY or a LIMIT BY. */
+  c: SqlFragment
+  /** `<alias>.org_id AS org_id, ` in the set scope. */
+  ca: (alias: string) => SqlFragment
+  /** ` AND <a>.org_id = <b>.org_id` in the set scope: a join of the same org's rows. */
+  on: (a: string, b: string) => SqlFragment
+  /** The key of an IN lookup: `(org_id, <column>)` in the set scope. */
+  key: (column: string) => SqlFragment
+  /** Whether a day (an expression) is in the window. */
+  inWindow: (day: SqlFragment) => SqlFragment
+  /** The default currency of the row's org. */
+  currency: SqlFragment
 }
 
-function cte(name: string, body: SqlFragment | ((known: SqlFragment) => SqlFragment)): Cte {
-  return { name, body: body instanceof SqlFragment ? () => body : body }
+const NONE = sql``
+const SCOPES: Record<FactScope, Omit<Scope, 'k'>> = {
+  org: {
+    org: sql`org_id = {org:String}`,
+    c: NONE,
+    ca: () => NONE,
+    on: () => NONE,
+    key: (column) => new SqlFragment(column),
+    inWindow: (day) => sql`has({days:Array(Date)}, ${day})`,
+    currency: sql`{currency:String}`,
+  },
+  set: {
+    org: sql`org_id IN {orgs:Array(String)}`,
+    c: sql`org_id, `,
+    ca: (alias) => new SqlFragment(`${alias}.org_id AS org_id, `),
+    on: (a, b) => new SqlFragment(` AND ${a}.org_id = ${b}.org_id`),
+    key: (column) => new SqlFragment(`(org_id, ${column})`),
+    inWindow: (day) =>
+      sql`(org_id, ${day}) IN (SELECT arrayJoin(arrayZip({pair_orgs:Array(String)}, {pair_days:Array(Date)})))`,
+    currency: sql`transform(org_id, {orgs:Array(String)}, {currencies:Array(String)}, '')`,
+  },
+}
+
+interface Cte {
+  name: string
+  body: (s: Scope) => SqlFragment
+}
+
+function cte(name: string, body: (s: Scope) => SqlFragment): Cte {
+  return { name, body }
 }
 
 // The window: the org's events on the requested days, each event once.
 const W = cte(
   'w',
-  (known) => sql`
-  SELECT event_id, type, occurred_at, toDate(occurred_at, {tz:String}) AS day,
+  (s) => sql`
+  SELECT ${s.c}event_id, type, occurred_at, toDate(occurred_at, {tz:String}) AS day,
          opportunity_id, account_id, owner_id, stage_category, to_category, changed_by, from_owner,
          to_owner, closed_by, outcome,
          if(amount IS NULL, NULL, toDecimal128OrNull(toString(assumeNotNull(amount)), 6)) AS amount_dec,
-         if(currency = '', {currency:String}, toString(currency)) AS currency_or_default,
+         if(currency = '', ${s.currency}, toString(currency)) AS currency_or_default,
          user_id, role, manager_id, active, set_by, period_start, period_end, kind,
          participant_ids, contact_ids, thread_id, sender_id, recipient_ids, organizer_id,
          attendee_ids, from_id, to_ids
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String} ${known}
+  WHERE ${s.org} ${s.k}
     AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
-    AND has({days:Array(Date)}, toDate(occurred_at, {tz:String}))
-  LIMIT 1 BY event_id`,
+    AND ${s.inWindow(sql`toDate(occurred_at, {tz:String})`)}
+  LIMIT 1 BY ${s.c}event_id`,
 )
 
 // The org chart's history, one version per (user, instant): of upserts at the same instant the
@@ -93,13 +147,13 @@ const W = cte(
 // deterministic. "On m's team at t" = ASOF version has role rep, active and manager_id m.
 const UV = cte(
   'uv',
-  (known) => sql`
-  SELECT user_id, occurred_at,
+  (s) => sql`
+  SELECT ${s.c}user_id, occurred_at,
          argMax(role, event_id) AS role, argMax(manager_id, event_id) AS manager_id,
          argMax(active, event_id) AS active
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String} ${known} AND type = 'user.upserted' AND occurred_at < {hi:DateTime64(3, 'UTC')}
-  GROUP BY user_id, occurred_at`,
+  WHERE ${s.org} ${s.k} AND type = 'user.upserted' AND occurred_at < {hi:DateTime64(3, 'UTC')}
+  GROUP BY ${s.c}user_id, occurred_at`,
 )
 
 // Ownership history of the window's deals: per deal, its ownership events sorted by
@@ -108,33 +162,33 @@ const UV = cte(
 // event_id (docs/metrics.md, "Same instant"). A deal has a handful of these.
 const OW = cte(
   'ow',
-  (known) => sql`
-  SELECT opportunity_id,
+  (s) => sql`
+  SELECT ${s.c}opportunity_id,
          arraySort(groupUniqArray(tuple(occurred_at, event_id, type = 'opportunity.created',
                                         if(type = 'opportunity.created', owner_id, to_owner)))) AS history
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String} ${known}
+  WHERE ${s.org} ${s.k}
     AND type IN ('opportunity.created', 'opportunity.owner_changed')
     AND occurred_at < {hi:DateTime64(3, 'UTC')}
-    AND opportunity_id IN (SELECT opportunity_id FROM w WHERE opportunity_id != '')
-  GROUP BY opportunity_id`,
+    AND ${s.key('opportunity_id')} IN (SELECT ${s.c}opportunity_id FROM w WHERE opportunity_id != '')
+  GROUP BY ${s.c}opportunity_id`,
 )
 
 // Attributes of the window's deals, from their opportunity.created.
 const OA = cte(
   'oa',
-  (known) => sql`
-  SELECT opportunity_id, a.1 AS account, a.2 AS amount_dec, a.3 AS currency_or_default
+  (s) => sql`
+  SELECT ${s.c}opportunity_id, a.1 AS account, a.2 AS amount_dec, a.3 AS currency_or_default
   FROM (
-    SELECT opportunity_id,
+    SELECT ${s.c}opportunity_id,
            argMax(tuple(account_id,
                         if(amount IS NULL, NULL, toDecimal128OrNull(toString(assumeNotNull(amount)), 6)),
-                        if(currency = '', {currency:String}, toString(currency))),
+                        if(currency = '', ${s.currency}, toString(currency))),
                   (occurred_at, event_id)) AS a
     FROM {db:Identifier}.events
-    WHERE org_id = {org:String} ${known} AND type = 'opportunity.created'
-      AND opportunity_id IN (SELECT opportunity_id FROM w WHERE opportunity_id != '')
-    GROUP BY opportunity_id
+    WHERE ${s.org} ${s.k} AND type = 'opportunity.created'
+      AND ${s.key('opportunity_id')} IN (SELECT ${s.c}opportunity_id FROM w WHERE opportunity_id != '')
+    GROUP BY ${s.c}opportunity_id
   )`,
 )
 
@@ -145,41 +199,41 @@ const OA = cte(
 // before the deal was created and has no owner (docs/metrics.md, "Owner of a deal at an event").
 const DE = cte(
   'de',
-  sql`
+  (s) => sql`
   SELECT x.*,
          if(arrayExists(h -> h.3 AND (h.1, h.2) <= (x.occurred_at, x.event_id), o.history),
             if(x.type = 'opportunity.owner_changed', x.from_owner,
                arrayLast(h -> (h.1, h.2) <= (x.occurred_at, x.event_id), o.history).4),
             '') AS deal_owner
   FROM (SELECT * FROM w WHERE startsWith(type, 'opportunity.') OR (type = 'activity.logged' AND opportunity_id != '')) AS x
-  LEFT JOIN ow AS o ON x.opportunity_id = o.opportunity_id`,
+  LEFT JOIN ow AS o ON x.opportunity_id = o.opportunity_id${s.on('x', 'o')}`,
 )
 
 const DT = cte(
   'dt',
-  sql`
+  (s) => sql`
   SELECT de.*, if(u.role = 'rep' AND u.active = 1, u.manager_id, '') AS m
   FROM de
-  ASOF LEFT JOIN uv AS u ON de.deal_owner = u.user_id AND de.occurred_at >= u.occurred_at`,
+  ASOF LEFT JOIN uv AS u ON de.deal_owner = u.user_id${s.on('de', 'u')} AND de.occurred_at >= u.occurred_at`,
 )
 
 // goal.set by m for a rep on m's team at the event.
 const GS = cte(
   'gs',
-  sql`
-  SELECT x.day AS day, x.set_by AS m, x.event_id AS event_id
-  FROM (SELECT day, occurred_at, event_id, user_id, set_by FROM w WHERE type = 'goal.set') AS x
-  ASOF LEFT JOIN uv AS u ON x.user_id = u.user_id AND x.occurred_at >= u.occurred_at
+  (s) => sql`
+  SELECT ${s.ca('x')}x.day AS day, x.set_by AS m, x.event_id AS event_id
+  FROM (SELECT ${s.c}day, occurred_at, event_id, user_id, set_by FROM w WHERE type = 'goal.set') AS x
+  ASOF LEFT JOIN uv AS u ON x.user_id = u.user_id${s.on('x', 'u')} AND x.occurred_at >= u.occurred_at
   WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id = x.set_by AND x.set_by != ''`,
 )
 
 // Rep messages to m: sender a rep on m's team at the event, m among the recipients.
 const RQ = cte(
   'rq',
-  sql`
-  SELECT x.day AS day, x.occurred_at AS occurred_at, x.event_id AS event_id, x.thread_id AS thread_id, u.manager_id AS m
-  FROM (SELECT day, occurred_at, event_id, thread_id, sender_id, recipient_ids FROM w WHERE type = 'message.sent') AS x
-  ASOF LEFT JOIN uv AS u ON x.sender_id = u.user_id AND x.occurred_at >= u.occurred_at
+  (s) => sql`
+  SELECT ${s.ca('x')}x.day AS day, x.occurred_at AS occurred_at, x.event_id AS event_id, x.thread_id AS thread_id, u.manager_id AS m
+  FROM (SELECT ${s.c}day, occurred_at, event_id, thread_id, sender_id, recipient_ids FROM w WHERE type = 'message.sent') AS x
+  ASOF LEFT JOIN uv AS u ON x.sender_id = u.user_id${s.on('x', 'u')} AND x.occurred_at >= u.occurred_at
   WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id != '' AND has(x.recipient_ids, u.manager_id)`,
 )
 
@@ -187,13 +241,13 @@ const RQ = cte(
 // instant, the largest event_id (what decides a tie with a rep message at that instant).
 const MR = cte(
   'mr',
-  (known) => sql`
-  SELECT thread_id, sender_id, occurred_at, max(event_id) AS last_event_id, groupUniqArray(event_id) AS event_ids
+  (s) => sql`
+  SELECT ${s.c}thread_id, sender_id, occurred_at, max(event_id) AS last_event_id, groupUniqArray(event_id) AS event_ids
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String} ${known} AND type = 'message.sent'
+  WHERE ${s.org} ${s.k} AND type = 'message.sent'
     AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at <= addHours({hi:DateTime64(3, 'UTC')}, 168)
-    AND thread_id IN (SELECT thread_id FROM rq)
-  GROUP BY thread_id, sender_id, occurred_at`,
+    AND ${s.key('thread_id')} IN (SELECT ${s.c}thread_id FROM rq)
+  GROUP BY ${s.c}thread_id, sender_id, occurred_at`,
 )
 
 // The reply: the earliest message by m in the thread strictly after, kept if within 168 h.
@@ -203,8 +257,8 @@ const MR = cte(
 // earlier unanswered message. `reply_event_id` names the reply for explain ('' when none).
 const RD = cte(
   'rd',
-  sql`
-  SELECT rq.day AS day, rq.m AS m, rq.event_id AS event_id,
+  (s) => sql`
+  SELECT ${s.ca('rq')}rq.day AS day, rq.m AS m, rq.event_id AS event_id,
          multiIf(s.last_event_id > rq.event_id, toInt64(0),
                  r.occurred_at > rq.occurred_at, toUnixTimestamp64Milli(r.occurred_at) - toUnixTimestamp64Milli(rq.occurred_at),
                  NULL) AS delay_ms,
@@ -213,30 +267,30 @@ const RD = cte(
                  s.last_event_id > rq.event_id, arrayMin(arrayFilter(e -> e > rq.event_id, s.event_ids)),
                  arrayMin(r.event_ids)) AS reply_event_id
   FROM rq
-  ASOF LEFT JOIN mr AS r ON rq.thread_id = r.thread_id AND rq.m = r.sender_id AND rq.occurred_at < r.occurred_at
-  LEFT JOIN mr AS s ON rq.thread_id = s.thread_id AND rq.m = s.sender_id AND rq.occurred_at = s.occurred_at`,
+  ASOF LEFT JOIN mr AS r ON rq.thread_id = r.thread_id AND rq.m = r.sender_id${s.on('rq', 'r')} AND rq.occurred_at < r.occurred_at
+  LEFT JOIN mr AS s ON rq.thread_id = s.thread_id AND rq.m = s.sender_id${s.on('rq', 's')} AND rq.occurred_at = s.occurred_at`,
 )
 
 // One-on-ones and lunches: for each participant who is a rep on some m's team at the event,
 // that m counts the meeting if m took part too (once per meeting and m).
 const MP = cte(
   'mp',
-  sql`
-  SELECT x.event_id AS event_id, x.day AS day, x.kind AS kind, x.people AS people,
+  (s) => sql`
+  SELECT ${s.ca('x')}x.event_id AS event_id, x.day AS day, x.kind AS kind, x.people AS people,
          if(u.role = 'rep' AND u.active = 1, u.manager_id, '') AS m
   FROM (
-    SELECT event_id, day, occurred_at, kind, arrayDistinct(arrayConcat([organizer_id], attendee_ids)) AS people, p
+    SELECT ${s.c}event_id, day, occurred_at, kind, arrayDistinct(arrayConcat([organizer_id], attendee_ids)) AS people, p
     FROM w
     ARRAY JOIN arrayDistinct(arrayConcat([organizer_id], attendee_ids)) AS p
     WHERE type = 'meeting.held' AND kind IN ('one_on_one', 'lunch')
   ) AS x
-  ASOF LEFT JOIN uv AS u ON x.p = u.user_id AND x.occurred_at >= u.occurred_at`,
+  ASOF LEFT JOIN uv AS u ON x.p = u.user_id${s.on('x', 'u')} AND x.occurred_at >= u.occurred_at`,
 )
 
 const MQ = cte(
   'mq',
-  sql`
-  SELECT DISTINCT event_id, day, kind, people, m
+  (s) => sql`
+  SELECT DISTINCT ${s.c}event_id, day, kind, people, m
   FROM mp
   WHERE m != '' AND has(people, m)`,
 )
@@ -244,10 +298,10 @@ const MQ = cte(
 // recognition.given from m to at least one rep on m's team at the event (once per event).
 const RG = cte(
   'rg',
-  sql`
-  SELECT DISTINCT x.event_id AS event_id, x.day AS day, x.from_id AS m
-  FROM (SELECT event_id, day, occurred_at, from_id, t FROM w ARRAY JOIN to_ids AS t WHERE type = 'recognition.given') AS x
-  ASOF LEFT JOIN uv AS u ON x.t = u.user_id AND x.occurred_at >= u.occurred_at
+  (s) => sql`
+  SELECT DISTINCT ${s.ca('x')}x.event_id AS event_id, x.day AS day, x.from_id AS m
+  FROM (SELECT ${s.c}event_id, day, occurred_at, from_id, t FROM w ARRAY JOIN to_ids AS t WHERE type = 'recognition.given') AS x
+  ASOF LEFT JOIN uv AS u ON x.t = u.user_id${s.on('x', 'u')} AND x.occurred_at >= u.occurred_at
   WHERE u.role = 'rep' AND u.active = 1 AND u.manager_id = x.from_id AND x.from_id != ''`,
 )
 
@@ -255,8 +309,8 @@ const RG = cte(
 // is the event the fact comes from (what explain lists).
 const MF = cte(
   'mf',
-  sql`
-  SELECT day, m, opportunity_id AS opp,
+  (s) => sql`
+  SELECT ${s.c}day, m, opportunity_id AS opp,
          toUInt8((type IN ('opportunity.stage_changed', 'opportunity.updated', 'opportunity.owner_changed') AND changed_by = m)
            OR (type = 'opportunity.closed' AND closed_by = m)
            OR (type = 'activity.logged' AND (owner_id = m OR has(participant_ids, m)))) AS intervention,
@@ -269,75 +323,75 @@ const MF = cte(
          event_id
   FROM dt WHERE m != ''
   UNION ALL
-  SELECT day, m, '', 0, 0, 0, 0, 1, 0, 0, 0, NULL, 0, 0, [], 0, event_id FROM gs
+  SELECT ${s.c}day, m, '', 0, 0, 0, 0, 1, 0, 0, 0, NULL, 0, 0, [], 0, event_id FROM gs
   UNION ALL
-  SELECT day, m, '', 0, 0, 0, 0, 0, 1, toUInt8(replied AND delay_ms <= 24 * 3600000), toUInt8(NOT replied),
+  SELECT ${s.c}day, m, '', 0, 0, 0, 0, 0, 1, toUInt8(replied AND delay_ms <= 24 * 3600000), toUInt8(NOT replied),
          if(replied, delay_ms / 60000, NULL), 0, 0, [], 0, event_id
   FROM rd
   UNION ALL
-  SELECT day, m, '', 0, 0, 0, 0, 0, 0, 0, 0, NULL,
+  SELECT ${s.c}day, m, '', 0, 0, 0, 0, 0, 0, 0, 0, NULL,
          toUInt8(kind = 'one_on_one'), toUInt8(kind = 'lunch'), if(kind = 'one_on_one', people, []), 0, event_id
   FROM mq
   UNION ALL
-  SELECT day, m, '', 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, [], 1, event_id FROM rg`,
+  SELECT ${s.c}day, m, '', 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, [], 1, event_id FROM rg`,
 )
 
 // First entry of a deal into a qualified category, over all time: the window's entries that are
 // their deal's first count for the deal's owner at that event.
 const FE = cte(
   'fe',
-  (known) => sql`
-  SELECT argMin(event_id, (occurred_at, event_id)) AS first_event_id
+  (s) => sql`
+  SELECT ${s.c}argMin(event_id, (occurred_at, event_id)) AS first_event_id
   FROM {db:Identifier}.events
-  WHERE org_id = {org:String} ${known}
+  WHERE ${s.org} ${s.k}
     AND ((type = 'opportunity.created' AND stage_category IN ${QUALIFIED})
          OR (type = 'opportunity.stage_changed' AND to_category IN ${QUALIFIED}))
     AND occurred_at < {hi:DateTime64(3, 'UTC')}
-    AND opportunity_id IN (
-      SELECT opportunity_id FROM w
+    AND ${s.key('opportunity_id')} IN (
+      SELECT ${s.c}opportunity_id FROM w
       WHERE (type = 'opportunity.created' AND stage_category IN ${QUALIFIED})
          OR (type = 'opportunity.stage_changed' AND to_category IN ${QUALIFIED}))
-  GROUP BY opportunity_id`,
+  GROUP BY ${s.c}opportunity_id`,
 )
 
 // Activities of the window, with their account (own, else their deal's).
 const AC = cte(
   'ac',
-  sql`
+  (s) => sql`
   SELECT a.*, if(a.account_id != '', a.account_id, oa.account) AS account
   FROM (SELECT * FROM w WHERE type = 'activity.logged') AS a
-  LEFT JOIN oa ON a.opportunity_id = oa.opportunity_id`,
+  LEFT JOIN oa ON a.opportunity_id = oa.opportunity_id${s.on('a', 'oa')}`,
 )
 
 // Rep facts: one row per (fact, user r), `event_id` the event it comes from; the report keeps
 // the users who are reps.
 const RF = cte(
   'rf',
-  sql`
-  SELECT day, owner_id AS r, toUInt8(1) AS created,
+  (s) => sql`
+  SELECT ${s.c}day, owner_id AS r, toUInt8(1) AS created,
          map(currency_or_default, ifNull(amount_dec, ${ZERO})) AS pipeline,
          toUInt8(0) AS qualified, toUInt8(0) AS win, toUInt8(0) AS loss, ${NO_MONEY} AS won_map,
          toUInt8(0) AS activity, toUInt8(0) AS call, toUInt8(0) AS email, toUInt8(0) AS meeting,
          '' AS account, CAST([], 'Array(String)') AS contacts, '' AS opp, event_id
   FROM w WHERE type = 'opportunity.created' AND owner_id != ''
   UNION ALL
-  SELECT c.day, c.deal_owner, 0, ${NO_MONEY}, 0, toUInt8(c.outcome = 'won'), toUInt8(c.outcome = 'lost'),
+  SELECT ${s.ca('c')}c.day, c.deal_owner, 0, ${NO_MONEY}, 0, toUInt8(c.outcome = 'won'), toUInt8(c.outcome = 'lost'),
          multiIf(c.outcome != 'won', ${NO_MONEY},
                  c.amount_dec IS NOT NULL, map(c.currency_or_default, assumeNotNull(c.amount_dec)),
                  oa.amount_dec IS NOT NULL, map(oa.currency_or_default, assumeNotNull(oa.amount_dec)),
                  map(c.currency_or_default, ${ZERO})),
          0, 0, 0, 0, '', [], '', c.event_id
   FROM (SELECT * FROM dt WHERE type = 'opportunity.closed' AND deal_owner != '') AS c
-  LEFT JOIN oa ON c.opportunity_id = oa.opportunity_id
+  LEFT JOIN oa ON c.opportunity_id = oa.opportunity_id${s.on('c', 'oa')}
   UNION ALL
-  SELECT day, deal_owner, 0, ${NO_MONEY}, 1, 0, 0, ${NO_MONEY}, 0, 0, 0, 0, '', [], '', event_id
-  FROM dt WHERE deal_owner != '' AND event_id IN (SELECT first_event_id FROM fe)
+  SELECT ${s.c}day, deal_owner, 0, ${NO_MONEY}, 1, 0, 0, ${NO_MONEY}, 0, 0, 0, 0, '', [], '', event_id
+  FROM dt WHERE deal_owner != '' AND ${s.key('event_id')} IN (SELECT ${s.c}first_event_id FROM fe)
   UNION ALL
-  SELECT day, owner_id, 0, ${NO_MONEY}, 0, 0, 0, ${NO_MONEY},
+  SELECT ${s.c}day, owner_id, 0, ${NO_MONEY}, 0, 0, 0, ${NO_MONEY},
          1, toUInt8(kind = 'call'), toUInt8(kind = 'email'), toUInt8(kind = 'meeting'), '', [], '', event_id
   FROM w WHERE type = 'activity.logged' AND owner_id != ''
   UNION ALL
-  SELECT day, p, 0, ${NO_MONEY}, 0, 0, 0, ${NO_MONEY}, 0, 0, 0, 0, account, contact_ids, opportunity_id, event_id
+  SELECT ${s.c}day, p, 0, ${NO_MONEY}, 0, 0, 0, ${NO_MONEY}, 0, 0, 0, 0, account, contact_ids, opportunity_id, event_id
   FROM ac ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', arrayConcat([owner_id], participant_ids))) AS p`,
 )
 
@@ -347,30 +401,30 @@ const RF = cte(
 // the days up to that one, so events from `hi` on are not read.
 const MT = cte(
   'mt',
-  (known) => sql`
-  SELECT opportunity_id, ${ID128(sql`opportunity_id`)} AS deal_id128, arraySort(groupArray(first_day))[3] AS day
+  (s) => sql`
+  SELECT ${s.c}opportunity_id, ${ID128(sql`opportunity_id`)} AS deal_id128, arraySort(groupArray(first_day))[3] AS day
   FROM (
-    SELECT opportunity_id, contact, toDate(min(occurred_at), {tz:String}) AS first_day
+    SELECT ${s.c}opportunity_id, contact, toDate(min(occurred_at), {tz:String}) AS first_day
     FROM {db:Identifier}.events
     ARRAY JOIN contact_ids AS contact
-    WHERE org_id = {org:String} ${known} AND type = 'activity.logged' AND occurred_at < {hi:DateTime64(3, 'UTC')}
-      AND opportunity_id IN (SELECT opportunity_id FROM w WHERE type = 'activity.logged' AND opportunity_id != '')
-    GROUP BY opportunity_id, contact
+    WHERE ${s.org} ${s.k} AND type = 'activity.logged' AND occurred_at < {hi:DateTime64(3, 'UTC')}
+      AND ${s.key('opportunity_id')} IN (SELECT ${s.c}opportunity_id FROM w WHERE type = 'activity.logged' AND opportunity_id != '')
+    GROUP BY ${s.c}opportunity_id, contact
   )
-  GROUP BY opportunity_id
-  HAVING count() >= 3 AND has({days:Array(Date)}, day)`,
+  GROUP BY ${s.c}opportunity_id
+  HAVING count() >= 3 AND ${s.inWindow(sql`day`)}`,
 )
 
 const UVF = cte(
   'uvf',
-  sql`
-  SELECT day, user_id, occurred_at, event_id, role, manager_id, active FROM w WHERE type = 'user.upserted'`,
+  (s) => sql`
+  SELECT ${s.c}day, user_id, occurred_at, event_id, role, manager_id, active FROM w WHERE type = 'user.upserted'`,
 )
 
 const EXF = cte(
   'exf',
-  sql`
-  SELECT day, if(type = 'quota.set', 'quota', 'goal') AS kind, user_id, set_by,
+  (s) => sql`
+  SELECT ${s.c}day, if(type = 'quota.set', 'quota', 'goal') AS kind, user_id, set_by,
          assumeNotNull(period_start) AS period_start, assumeNotNull(period_end) AS period_end
   FROM w WHERE type IN ('quota.set', 'goal.set') AND period_start IS NOT NULL AND period_end IS NOT NULL`,
 )
@@ -398,24 +452,27 @@ export function materializedTableParam(name: MaterializedCte): string {
  * `asOf`: every read of `events` keeps only the rows ingested by the parameter `as_of`
  * (DateTime64(3, 'UTC')), the facts as the store knew them then (KNOWN_BY_AS_OF).
  */
-export function factCtes(materialized: readonly MaterializedCte[] = [], options: { asOf?: boolean } = {}): SqlFragment {
-  const known = options.asOf ? KNOWN_BY_AS_OF : EVERY_STORED
+export function factCtes(
+  materialized: readonly MaterializedCte[] = [],
+  options: { asOf?: boolean; scope?: FactScope } = {},
+): SqlFragment {
+  const scope: Scope = { ...SCOPES[options.scope ?? 'org'], k: options.asOf ? KNOWN_BY_AS_OF : EVERY_STORED }
   const parts = FACT_CTE_LIST.map(({ name, body }) =>
     (materialized as readonly string[]).includes(name)
       ? new SqlFragment(
           `${name} AS (SELECT * FROM {db:Identifier}.{${materializedTableParam(name as MaterializedCte)}:Identifier})`,
         )
-      : new SqlFragment(`${name} AS (${body(known).text}\n)`),
+      : new SqlFragment(`${name} AS (${body(scope).text}\n)`),
   )
   return new SqlFragment(parts.map((p) => p.text).join(',\n'))
 }
 
 /** Creates the Memory table of `name` from the CTEs, reading those materialized before it. */
-export function materializeCte(name: MaterializedCte): SqlFragment {
+export function materializeCte(name: MaterializedCte, scope: FactScope = 'org'): SqlFragment {
   const before = MATERIALIZED_CTES.slice(0, MATERIALIZED_CTES.indexOf(name))
   return sql`
     CREATE TABLE {db:Identifier}.${new SqlFragment(`{${materializedTableParam(name)}:Identifier}`)} ENGINE = Memory AS
-    WITH ${factCtes(before)}
+    WITH ${factCtes(before, { scope })}
     SELECT * FROM ${new SqlFragment(name)}`
 }
 

@@ -43,19 +43,63 @@ export async function getOrgSettings(ch: ClickHouse, org: string): Promise<OrgSe
  */
 export async function getUsableOrgSettings(ch: ClickHouse, org: string): Promise<OrgSettings> {
   const { settings, knownTimezone } = await readSettings(ch, org)
+  // system.time_zones lists the zones of the engine's tz database; one it omits is tried for real.
+  // A bad currency is named first, without trying the timezone.
+  const works =
+    knownTimezone || !CURRENCY.test(settings.defaultCurrency) || (await timezoneWorks(ch, settings.timezone))
+  const checked = usable(org, settings, works)
+  if (checked instanceof OrgSettingsError) throw checked
+  return checked
+}
+
+const SELECT_SETTINGS_OF = sql`
+  SELECT org_id, timezone, default_currency, timezone IN (SELECT time_zone FROM system.time_zones) AS known_timezone
+  FROM {db:Identifier}.org_settings FINAL
+  WHERE org_id IN {orgs:Array(String)}`
+
+/**
+ * `getUsableOrgSettings` of many orgs in one statement (and one check per timezone the engine's
+ * list lacks): each org's settings, or the OrgSettingsError that `getUsableOrgSettings` throws
+ * for it. One org's unusable settings spoil only its own computations.
+ */
+export async function getUsableOrgSettingsOf(
+  ch: ClickHouse,
+  orgs: readonly string[],
+): Promise<Map<string, OrgSettings | OrgSettingsError>> {
+  const out = new Map<string, OrgSettings | OrgSettingsError>(orgs.map((org) => [org, { ...DEFAULT_ORG_SETTINGS }]))
+  if (orgs.length === 0) return out
+  const result = await ch.client.query({
+    query: SELECT_SETTINGS_OF.text,
+    query_params: { db: ch.database, orgs: [...orgs] },
+    format: 'JSONEachRow',
+  })
+  const rows = await result.json<{
+    org_id: string
+    timezone: string
+    default_currency: string
+    known_timezone: number | boolean
+  }>()
+  const works = new Map<string, boolean>()
+  for (const row of rows) {
+    const settings = { timezone: row.timezone, defaultCurrency: row.default_currency }
+    if (!row.known_timezone && !works.has(row.timezone)) works.set(row.timezone, await timezoneWorks(ch, row.timezone))
+    out.set(row.org_id, usable(row.org_id, settings, Boolean(row.known_timezone) || works.get(row.timezone) === true))
+  }
+  return out
+}
+
+/** The settings, or the OrgSettingsError naming what ClickHouse cannot use and the way out. */
+function usable(org: string, settings: OrgSettings, timezoneWorks: boolean): OrgSettings | OrgSettingsError {
   const unusable = (what: string) =>
     new OrgSettingsError(
       `the stored settings of org ${JSON.stringify(org)} cannot be used: ${what}; change them with \`dugout org set ${org}\``,
     )
   if (!CURRENCY.test(settings.defaultCurrency)) {
-    throw unusable(
+    return unusable(
       `defaultCurrency: must be an ISO-4217 code of 3 upper-case letters (got ${JSON.stringify(settings.defaultCurrency)})`,
     )
   }
-  // system.time_zones lists the zones of the engine's tz database; one it omits is tried for real.
-  if (!knownTimezone && !(await timezoneWorks(ch, settings.timezone))) {
-    throw unusable(`timezone: unknown to ClickHouse (got ${JSON.stringify(settings.timezone)})`)
-  }
+  if (!timezoneWorks) return unusable(`timezone: unknown to ClickHouse (got ${JSON.stringify(settings.timezone)})`)
   return settings
 }
 

@@ -18,8 +18,8 @@ import { randomUUID } from 'node:crypto'
 import type { EventType } from '../../schemas/events.schema.ts'
 import { FIRST_DAY, LAST_DAY, parseParams, RebuildParams } from '../../schemas/report-params.schema.ts'
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
-import { ParamsError } from '../errors.ts'
-import { dayRuns, instantBounds, normalizeDays } from './days.ts'
+import { BadInputError, DayError, OrgSettingsError, ParamsError } from '../errors.ts'
+import { addDays, instantBounds, normalizeDays } from './days.ts'
 import {
   factCtes,
   ID128,
@@ -28,7 +28,7 @@ import {
   materializedTableParam,
   METRICS_DEFINITION_VERSION,
 } from './metric-facts.ts'
-import { getUsableOrgSettings, type OrgSettings } from './org-settings.ts'
+import { getUsableOrgSettings, getUsableOrgSettingsOf } from './org-settings.ts'
 import { sql, SqlFragment } from '../clickhouse/sql.ts'
 
 export { METRICS_DEFINITION_VERSION } from './metric-facts.ts'
@@ -45,10 +45,16 @@ export interface OrgDays {
   days: string[]
 }
 
-/** Most consecutive days one recomputation query reads. */
+/** Most days (from the first to the last) that one window of a recomputation reads. */
 const MAX_RUN_DAYS = 31
 
-const COMMON = sql`{org:String}, day, {generation:UUID}`
+/**
+ * Windows per `recomputeTouched` activity, the newest: a burst of new events touches one or two; a
+ * backfill's year of days has the rest recomputed by `recomputePairs`, a bounded number each.
+ */
+const FIRST_WINDOWS = 2
+
+const COMMON = sql`org_id, day, {generation:UUID}`
 /** Event types whose facts depend on a deal: the deal's own events and the activities. */
 const DEAL_EVENTS: readonly EventType[] = [
   'opportunity.created',
@@ -59,14 +65,16 @@ const DEAL_EVENTS: readonly EventType[] = [
   'activity.logged',
 ]
 const STAMP = sql`{version:UInt16}, {computed_at:DateTime64(3, 'UTC')}`
-const FACT_CTES = factCtes(MATERIALIZED_CTES)
+// The projections recompute sets of (org, day) pairs: every fact carries its org (metric-facts.ts).
+const FACT_CTES = factCtes(MATERIALIZED_CTES, { scope: 'set' })
 const OPP = ID128(sql`opp`)
 
 /**
  * The fact tables, how each day's rows are computed, and the event types of the window that its
  * rows can come from (see the fact CTEs in metric-facts.ts): a recomputation whose window holds
  * none of them skips the table, its rows of the new generation being none either way. Each insert
- * costs its planning (15–80 ms) even when it writes nothing, which is most of a small org's cost.
+ * costs its planning (15–80 ms) even when it writes nothing, whatever the number of orgs and days
+ * it covers: one statement does the work of every org of the window.
  */
 const FACT_INSERTS: readonly { table: string; from: readonly EventType[]; insert: SqlFragment }[] = [
   {
@@ -85,7 +93,7 @@ const FACT_INSERTS: readonly { table: string; from: readonly EventType[]; insert
              groupArrayIf(assumeNotNull(reply_minutes), reply_minutes IS NOT NULL),
              sum(one_on_one), groupUniqArrayArray(people), sum(lunch), sum(recognition), ${STAMP}
       FROM mf
-      GROUP BY day, m`,
+      GROUP BY org_id, day, m`,
   },
   {
     table: 'metric_rep_daily',
@@ -104,7 +112,7 @@ const FACT_INSERTS: readonly { table: string; from: readonly EventType[]; insert
              groupUniqArrayIf(${OPP}, opp != ''),
              ${STAMP}
       FROM rf
-      GROUP BY day, r`,
+      GROUP BY org_id, day, r`,
   },
   {
     table: 'metric_multithreaded_deals',
@@ -114,7 +122,7 @@ const FACT_INSERTS: readonly { table: string; from: readonly EventType[]; insert
       INSERT INTO {db:Identifier}.metric_multithreaded_deals
         (org_id, deal_id128, opportunity_id, day, generation, definition_version, computed_at)
       WITH ${FACT_CTES}
-      SELECT {org:String}, deal_id128, opportunity_id, day, {generation:UUID}, ${STAMP}
+      SELECT org_id, deal_id128, opportunity_id, day, {generation:UUID}, ${STAMP}
       FROM mt`,
   },
   {
@@ -139,10 +147,12 @@ const FACT_INSERTS: readonly { table: string; from: readonly EventType[]; insert
   },
 ]
 
-// Written only after every fact row of the generation: from here on readers see the new facts.
+// Written only after every fact row of the generation's window: from here on readers see the new
+// facts of its (org, day) pairs.
 const INSERT_MARKERS = sql`
   INSERT INTO {db:Identifier}.metric_days (org_id, day, generation, timezone, definition_version, computed_at)
-  SELECT {org:String}, arrayJoin({days:Array(Date)}), {generation:UUID}, {tz:String}, ${STAMP}`
+  SELECT p.1, p.2, {generation:UUID}, {tz:String}, ${STAMP}
+  FROM (SELECT arrayJoin(arrayZip({pair_orgs:Array(String)}, {pair_days:Array(Date)})) AS p)`
 
 const WINDOW_TYPES = new SqlFragment(
   `SELECT DISTINCT type FROM {db:Identifier}.{${materializedTableParam('w')}:Identifier}`,
@@ -150,41 +160,43 @@ const WINDOW_TYPES = new SqlFragment(
 
 const COUNT_ROWS = sql`
   SELECT sum(n) AS n FROM (
-    SELECT count() AS n FROM {db:Identifier}.metric_manager_daily WHERE org_id = {org:String} AND generation = {generation:UUID}
-    UNION ALL SELECT count() FROM {db:Identifier}.metric_rep_daily WHERE org_id = {org:String} AND generation = {generation:UUID}
-    UNION ALL SELECT count() FROM {db:Identifier}.metric_multithreaded_deals WHERE org_id = {org:String} AND generation = {generation:UUID}
-    UNION ALL SELECT count() FROM {db:Identifier}.metric_user_versions WHERE org_id = {org:String} AND generation = {generation:UUID}
-    UNION ALL SELECT count() FROM {db:Identifier}.metric_expectations WHERE org_id = {org:String} AND generation = {generation:UUID}
+    SELECT count() AS n FROM {db:Identifier}.metric_manager_daily WHERE org_id IN {orgs:Array(String)} AND generation = {generation:UUID}
+    UNION ALL SELECT count() FROM {db:Identifier}.metric_rep_daily WHERE org_id IN {orgs:Array(String)} AND generation = {generation:UUID}
+    UNION ALL SELECT count() FROM {db:Identifier}.metric_multithreaded_deals WHERE org_id IN {orgs:Array(String)} AND generation = {generation:UUID}
+    UNION ALL SELECT count() FROM {db:Identifier}.metric_user_versions WHERE org_id IN {orgs:Array(String)} AND generation = {generation:UUID}
+    UNION ALL SELECT count() FROM {db:Identifier}.metric_expectations WHERE org_id IN {orgs:Array(String)} AND generation = {generation:UUID}
   )`
 
 // Rows of a generation older than the day's latest marker are never visible again (a marker with
-// a later computed_at wins). Rows of a generation without a marker are those of a recomputation
-// that crashed before writing its markers: gone once older than `orphan_before`, which spares
-// recomputations still writing. Facts first, markers last: a crash in between leaves only
-// markers of generations without rows, which nobody reads. Lightweight DELETE masks rows at once;
-// merges drop them (https://clickhouse.com/docs/sql-reference/statements/delete).
+// a later computed_at wins). Rows of an (org, day, generation) without a marker are those of a
+// recomputation that crashed before writing its markers: gone once older than `orphan_before`,
+// which spares recomputations still writing. Facts first, markers last: a crash in between leaves
+// only markers of generations without rows, which nobody reads. Lightweight DELETE masks rows at
+// once; merges drop them (https://clickhouse.com/docs/sql-reference/statements/delete).
 const SUPERSEDED = sql`
-  SELECT d.day, d.generation
+  SELECT d.org_id, d.day, d.generation
   FROM {db:Identifier}.metric_days AS d
   INNER JOIN (
-    SELECT day, max(computed_at) AS latest FROM {db:Identifier}.metric_days WHERE org_id = {org:String} GROUP BY day
-  ) AS l ON l.day = d.day
-  WHERE d.org_id = {org:String} AND d.computed_at < l.latest`
+    SELECT org_id, day, max(computed_at) AS latest FROM {db:Identifier}.metric_days
+    WHERE org_id IN {orgs:Array(String)} GROUP BY org_id, day
+  ) AS l ON l.org_id = d.org_id AND l.day = d.day
+  WHERE d.org_id IN {orgs:Array(String)} AND d.computed_at < l.latest`
 
 const DELETE_SUPERSEDED = sql`
   DELETE FROM {db:Identifier}.{table:Identifier}
-  WHERE org_id = {org:String}
-    AND ((day, generation) IN (${SUPERSEDED})
-      OR (generation NOT IN (SELECT generation FROM {db:Identifier}.metric_days WHERE org_id = {org:String})
+  WHERE org_id IN {orgs:Array(String)}
+    AND ((org_id, day, generation) IN (${SUPERSEDED})
+      OR ((org_id, day, generation) NOT IN (
+            SELECT org_id, day, generation FROM {db:Identifier}.metric_days WHERE org_id IN {orgs:Array(String)})
           AND computed_at < {orphan_before:DateTime64(3, 'UTC')}))`
 
 const DELETE_SUPERSEDED_MARKERS = sql`
   DELETE FROM {db:Identifier}.metric_days
-  WHERE org_id = {org:String} AND (day, generation) IN (${SUPERSEDED})`
+  WHERE org_id IN {orgs:Array(String)} AND (org_id, day, generation) IN (${SUPERSEDED})`
 
 const FACT_TABLES = FACT_INSERTS.map(({ table }) => table)
 
-// The Memory tables of one recomputation run, in one statement.
+// The Memory tables of one recomputation window, in one statement.
 const DROP_MATERIALIZED = new SqlFragment(
   `DROP TABLE IF EXISTS ${MATERIALIZED_CTES.map((name) => `{db:Identifier}.{${materializedTableParam(name)}:Identifier}`).join(', ')}`,
 )
@@ -194,7 +206,8 @@ const STALE_TMP_TABLES = sql`
   SELECT name FROM system.tables
   WHERE database = {db:String} AND startsWith(name, 'metric_tmp_') AND metadata_modification_time < {orphan_before:DateTime64(3, 'UTC')}`
 
-// Days touched by new events, widened to the days whose facts they can change (docs/metrics.md):
+// The (org, day) pairs touched by new events, widened to the pairs whose facts they can change
+// (docs/metrics.md), for every org of `orgs` (of one timezone) at once:
 // - a message can be the reply of the messages of its thread up to 168 h earlier (at the same
 //   instant too: ties are ordered by event_id), so their days;
 // - a user.upserted changes the org chart as of every later instant: every later event day;
@@ -203,54 +216,58 @@ const STALE_TMP_TABLES = sql`
 // - an owner_changed (owner of later events), a stage_changed (first qualified entry) and an
 //   activity.logged with a deal (the day the deal becomes multithreaded) change facts of the
 //   deal's later events: every day, from their own, with an event of the deal.
-const AFFECTED_DAYS = sql`
+const AFFECTED_PAIRS = sql`
   WITH
     touched AS (
-      SELECT type, occurred_at, opportunity_id, thread_id, toDate(occurred_at, {tz:String}) AS day
+      SELECT org_id, type, occurred_at, opportunity_id, thread_id, toDate(occurred_at, {tz:String}) AS day
       FROM {db:Identifier}.events
-      WHERE org_id = {org:String}
+      WHERE org_id IN {orgs:Array(String)}
         AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
-        AND has({days:Array(Date)}, toDate(occurred_at, {tz:String}))
+        AND (org_id, toDate(occurred_at, {tz:String})) IN (SELECT arrayJoin(arrayZip({pair_orgs:Array(String)}, {pair_days:Array(Date)})))
     ),
-    messages AS (SELECT thread_id, occurred_at FROM touched WHERE type = 'message.sent'),
+    messages AS (SELECT org_id, thread_id, occurred_at FROM touched WHERE type = 'message.sent'),
+    upserts_since AS (SELECT org_id, min(day) AS since FROM touched WHERE type = 'user.upserted' GROUP BY org_id),
     deals_since AS (
-      SELECT opportunity_id, if(countIf(type = 'opportunity.created') > 0, toDate(0), min(day)) AS since
+      SELECT org_id, opportunity_id, if(countIf(type = 'opportunity.created') > 0, toDate(0), min(day)) AS since
       FROM touched
       WHERE opportunity_id != ''
         AND type IN ('opportunity.created', 'opportunity.owner_changed', 'opportunity.stage_changed', 'activity.logged')
-      GROUP BY opportunity_id
+      GROUP BY org_id, opportunity_id
     )
-  SELECT DISTINCT toString(day) AS day FROM (
-    SELECT arrayJoin({days:Array(Date)}) AS day
+  SELECT DISTINCT toString(org_id) AS org, toString(day) AS day FROM (
+    SELECT p.1 AS org_id, p.2 AS day FROM (SELECT arrayJoin(arrayZip({pair_orgs:Array(String)}, {pair_days:Array(Date)})) AS p)
     UNION ALL
-    SELECT toDate(e.occurred_at, {tz:String})
+    SELECT e.org_id, toDate(e.occurred_at, {tz:String})
     FROM (
-      SELECT thread_id, occurred_at
+      SELECT org_id, thread_id, occurred_at
       FROM {db:Identifier}.events
-      WHERE org_id = {org:String} AND type = 'message.sent'
-        AND thread_id IN (SELECT thread_id FROM messages)
+      WHERE org_id IN {orgs:Array(String)} AND type = 'message.sent'
+        AND (org_id, thread_id) IN (SELECT org_id, thread_id FROM messages)
         AND occurred_at >= (SELECT addHours(min(occurred_at), -168) FROM messages)
         AND occurred_at <= (SELECT max(occurred_at) FROM messages)
     ) AS e
-    INNER JOIN messages AS m ON e.thread_id = m.thread_id
+    INNER JOIN messages AS m ON e.org_id = m.org_id AND e.thread_id = m.thread_id
     WHERE e.occurred_at >= addHours(m.occurred_at, -168) AND e.occurred_at <= m.occurred_at
     UNION ALL
-    SELECT toDate(occurred_at, {tz:String})
-    FROM {db:Identifier}.events
-    WHERE org_id = {org:String}
-      AND (SELECT count() FROM touched WHERE type = 'user.upserted') > 0
-      AND toDate(occurred_at, {tz:String}) >= (SELECT min(day) FROM touched WHERE type = 'user.upserted')
-    UNION ALL
-    SELECT e.day
+    SELECT e.org_id, e.day
     FROM (
-      SELECT opportunity_id, toDate(occurred_at, {tz:String}) AS day
+      SELECT org_id, toDate(occurred_at, {tz:String}) AS day
       FROM {db:Identifier}.events
-      WHERE org_id = {org:String} AND opportunity_id IN (SELECT opportunity_id FROM deals_since)
+      WHERE org_id IN (SELECT org_id FROM upserts_since)
     ) AS e
-    INNER JOIN deals_since AS s ON e.opportunity_id = s.opportunity_id
+    INNER JOIN upserts_since AS u ON e.org_id = u.org_id
+    WHERE e.day >= u.since
+    UNION ALL
+    SELECT e.org_id, e.day
+    FROM (
+      SELECT org_id, opportunity_id, toDate(occurred_at, {tz:String}) AS day
+      FROM {db:Identifier}.events
+      WHERE org_id IN {orgs:Array(String)} AND (org_id, opportunity_id) IN (SELECT org_id, opportunity_id FROM deals_since)
+    ) AS e
+    INNER JOIN deals_since AS s ON e.org_id = s.org_id AND e.opportunity_id = s.opportunity_id
     WHERE e.day >= s.since
   )
-  ORDER BY day`
+  ORDER BY org, day`
 
 const EVENT_DAYS = sql`
   SELECT DISTINCT toString(toDate(occurred_at, {tz:String})) AS day
@@ -259,15 +276,54 @@ const EVENT_DAYS = sql`
     AND toDate(occurred_at, {tz:String}) >= {from:Date} AND toDate(occurred_at, {tz:String}) <= {to:Date}
   ORDER BY day`
 
+/** An org whose days cannot be recomputed: bad input (its settings, a day), not retried. */
+export interface RejectedOrg {
+  org: string
+  /** The BadInputError's class name (OrgSettingsError, DayError) and message. */
+  type: string
+  message: string
+}
+
+/** What a set-based recomputation did. */
+export interface SetRecomputed {
+  /** (org, day) pairs recomputed, and fact rows written. */
+  days: number
+  rows: number
+  /** Windows (at most MAX_RUN_DAYS days of every org of one timezone) recomputed. */
+  windows: number
+  rejected: RejectedOrg[]
+}
+
+/** `recomputeTouched`: the widened pairs of each org, and those left to `recomputePairs`. */
+export interface TouchedRecomputed extends SetRecomputed {
+  /** Affected days per org (the pairs recomputed now and those in `rest`). */
+  affected: Record<string, number>
+  /** Pairs still to recompute, by org, in windows of their own (`recomputePairs`). */
+  rest: OrgDays[]
+}
+
+/** The orgs of one timezone of a set, with their settings and their sorted distinct days. */
+interface TzGroup {
+  tz: string
+  orgs: { org: string; currency: string; days: string[] }[]
+}
+
 /**
  * Makes the projection activities.
- * - `recomputeDays` recomputes the facts of the given days from the event store and replaces
- *   theirs (idempotent). Returns how many days and fact rows it wrote.
- * - `affectedDays` widens the days touched by new events to every day whose facts they may change.
+ * - `recomputePairs` recomputes the facts of the given days of many orgs from the event store and
+ *   replaces theirs (idempotent), set-based: each window of days (31 at most, from the first to
+ *   the last) costs one round of statements for every org of a timezone at once. An org whose
+ *   settings or days are bad input is left out and named in `rejected`; the others are computed.
+ * - `recomputeTouched` widens the days touched by new events to every day whose facts they may
+ *   change (set-based too) and recomputes the newest windows of them; returns the rest (older
+ *   windows first in line: a backfill's past comes after the present).
+ * - `recomputeDays`, `affectedDays`, `recomputeAffectedDays`: the same for one org (the org
+ *   metrics workflow of before the metrics shards); its bad input is thrown.
  * - `listEventDays` lists the days with events (optionally within `from`..`to`), for rebuilds.
- * - `pruneSuperseded` deletes the rows no reader sees any more (superseded generations, and
- *   generations without a marker older than `olderThanMinutes`, default 60); run it now and then
- *   (e.g. after a rebuild, or hourly), not after every recomputation.
+ * - `pruneSuperseded` (one org) and `pruneSupersededOf` (many) delete the rows no reader sees any
+ *   more (superseded generations, and generations without a marker older than `olderThanMinutes`,
+ *   default 60); run it now and then (e.g. after a rebuild, or hourly), not after every
+ *   recomputation.
  *
  * Bad input (a day that is no calendar date, a range that breaks `RebuildParams`, an org setting
  * ClickHouse cannot use) throws a BadInputError of services/errors.ts, which the worker turns into
@@ -277,18 +333,62 @@ export function createProjectionActivities(deps: ProjectionDeps) {
   const { ch } = deps
   const clock = deps.clock ?? (() => new Date())
 
-  async function recomputeDays(input: OrgDays): Promise<{ days: number; rows: number }> {
-    return recompute(input, await getUsableOrgSettings(ch, input.org))
+  /** The orgs of `touched` grouped by timezone, days checked; bad input goes to `rejected`. */
+  async function group(touched: readonly OrgDays[], rejected: RejectedOrg[]): Promise<TzGroup[]> {
+    const daysOf = new Map<string, Set<string>>()
+    for (const { org, days } of touched) {
+      const set = daysOf.get(org) ?? new Set<string>()
+      for (const day of days) set.add(day)
+      daysOf.set(org, set)
+    }
+    const settings = await getUsableOrgSettingsOf(ch, [...daysOf.keys()])
+    const groups = new Map<string, TzGroup>()
+    for (const [org, set] of daysOf) {
+      const found = settings.get(org)
+      try {
+        if (found instanceof Error) throw found
+        const days = normalizeDays([...set])
+        if (days.length === 0 || found === undefined) continue
+        const g = groups.get(found.timezone) ?? { tz: found.timezone, orgs: [] }
+        g.orgs.push({ org, currency: found.defaultCurrency, days })
+        groups.set(found.timezone, g)
+      } catch (error) {
+        if (!(error instanceof BadInputError)) throw error
+        rejected.push({ org, type: error.name, message: error.message })
+      }
+    }
+    return [...groups.values()].sort((a, b) => (a.tz < b.tz ? -1 : 1))
   }
 
-  /** `recomputeDays` with the org's settings already read (each statement saved is a wait saved). */
-  async function recompute(input: OrgDays, settings: OrgSettings): Promise<{ days: number; rows: number }> {
-    const days = normalizeDays(input.days)
-    if (days.length === 0) return { days: 0, rows: 0 }
+  /** The windows of a group: its pairs cut into spans of at most `MAX_RUN_DAYS` days. */
+  function windows(g: TzGroup): { orgs: TzGroup['orgs']; days: string[]; pairs: [string, string][] }[] {
+    const allDays = [...new Set(g.orgs.flatMap((o) => o.days))].sort()
+    const out: { orgs: TzGroup['orgs']; days: string[]; pairs: [string, string][] }[] = []
+    for (let i = 0; i < allDays.length;) {
+      const last = addDays(allDays[i]!, MAX_RUN_DAYS - 1)
+      let j = i
+      while (j < allDays.length && allDays[j]! <= last) j++
+      const span = allDays.slice(i, j)
+      const inSpan = (day: string) => day >= span[0]! && day <= last
+      const orgs = g.orgs.map((o) => ({ ...o, days: o.days.filter(inSpan) })).filter((o) => o.days.length > 0)
+      out.push({ orgs, days: span, pairs: orgs.flatMap((o) => o.days.map((day): [string, string] => [o.org, day])) })
+      i = j
+    }
+    return out
+  }
+
+  /** Recomputes the windows, under one generation; returns the pairs and rows written. */
+  async function recomputeWindows(
+    tz: string,
+    list: ReturnType<typeof windows>,
+  ): Promise<{ days: number; rows: number; windows: number }> {
+    if (list.length === 0) return { days: 0, rows: 0, windows: 0 }
     // computed_at is taken before any event is read: a later computed_at saw at least as much.
     const generation = randomUUID()
     const stamp = { generation, computed_at: toDateTime64(clock()), version: METRICS_DEFINITION_VERSION }
-    for (const run of dayRuns(days, MAX_RUN_DAYS)) {
+    const everyOrg = new Set<string>()
+    let days = 0
+    for (const window of list) {
       const tmp = Object.fromEntries(
         MATERIALIZED_CTES.map((name) => [
           materializedTableParam(name),
@@ -297,17 +397,17 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       )
       const params = {
         db: ch.database,
-        org: input.org,
-        tz: settings.timezone,
-        currency: settings.defaultCurrency,
-        days: run,
-        ...instantBounds(run),
+        tz,
+        orgs: window.orgs.map((o) => o.org),
+        currencies: window.orgs.map((o) => o.currency),
+        ...pairParams(window.pairs),
+        ...instantBounds(window.days),
         ...stamp,
         ...tmp,
       }
       try {
         for (const name of MATERIALIZED_CTES)
-          await ch.client.command({ query: materializeCte(name).text, query_params: params })
+          await ch.client.command({ query: materializeCte(name, 'set').text, query_params: params })
         const types = await ch.client.query({ query: WINDOW_TYPES.text, query_params: params, format: 'JSONEachRow' })
         const inWindow = new Set((await types.json<{ type: string }>()).map((r) => r.type))
         for (const { insert, from } of FACT_INSERTS) {
@@ -318,22 +418,87 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       } finally {
         await ch.client.command({ query: DROP_MATERIALIZED.text, query_params: { db: ch.database, ...tmp } })
       }
+      for (const o of window.orgs) everyOrg.add(o.org)
+      days += window.pairs.length
     }
     const result = await ch.client.query({
       query: COUNT_ROWS.text,
-      query_params: { db: ch.database, org: input.org, generation },
+      query_params: { db: ch.database, orgs: [...everyOrg], generation },
       format: 'JSONEachRow',
     })
     const [count] = await result.json<{ n: number | string }>()
-    return { days: days.length, rows: Number(count?.n ?? 0) }
+    return { days, rows: Number(count?.n ?? 0), windows: list.length }
   }
 
-  async function pruneSuperseded(input: { org: string; olderThanMinutes?: number }): Promise<{ tables: number }> {
+  async function recomputePairs(input: { touched: OrgDays[] }): Promise<SetRecomputed> {
+    const rejected: RejectedOrg[] = []
+    const out: SetRecomputed = { days: 0, rows: 0, windows: 0, rejected }
+    for (const g of await group(input.touched, rejected)) add(out, await recomputeWindows(g.tz, windows(g)))
+    return out
+  }
+
+  /** The pairs of a group widened to every pair whose facts its new events may change. */
+  async function widen(g: TzGroup): Promise<TzGroup> {
+    const all = g.orgs.flatMap((o) => o.days)
+    const result = await ch.client.query({
+      query: AFFECTED_PAIRS.text,
+      query_params: {
+        db: ch.database,
+        tz: g.tz,
+        orgs: g.orgs.map((o) => o.org),
+        ...pairParams(g.orgs.flatMap((o) => o.days.map((day): [string, string] => [o.org, day]))),
+        ...instantBounds(all),
+      },
+      format: 'JSONEachRow',
+    })
+    const byOrg = new Map<string, string[]>()
+    for (const { org, day } of await result.json<{ org: string; day: string }>()) {
+      const list = byOrg.get(org) ?? []
+      list.push(day)
+      byOrg.set(org, list)
+    }
+    return { tz: g.tz, orgs: g.orgs.map((o) => ({ ...o, days: byOrg.get(o.org) ?? o.days })) }
+  }
+
+  async function recomputeTouched(input: { touched: OrgDays[] }): Promise<TouchedRecomputed> {
+    const rejected: RejectedOrg[] = []
+    const out: TouchedRecomputed = { days: 0, rows: 0, windows: 0, rejected, affected: {}, rest: [] }
+    for (const g of await group(input.touched, rejected)) {
+      const wide = await widen(g)
+      for (const o of wide.orgs) out.affected[o.org] = o.days.length
+      // The newest windows first: live events show before a backfill's older days.
+      const list = windows(wide).reverse()
+      add(out, await recomputeWindows(g.tz, list.slice(0, FIRST_WINDOWS)))
+      for (const window of list.slice(FIRST_WINDOWS))
+        for (const o of window.orgs) out.rest.push({ org: o.org, days: o.days })
+    }
+    return out
+  }
+
+  /** Throws the rejection of a one-org call as the BadInputError it was. */
+  function thrown(rejected: RejectedOrg[]): void {
+    const [first] = rejected
+    if (first === undefined) return
+    if (first.type === 'OrgSettingsError') throw new OrgSettingsError(first.message)
+    throw new DayError(first.message)
+  }
+
+  async function recomputeDays(input: OrgDays): Promise<{ days: number; rows: number }> {
+    // An org's bad settings are named even when it has no day to compute.
+    if (input.days.length === 0) await getUsableOrgSettings(ch, input.org)
+    const done = await recomputePairs({ touched: [input] })
+    thrown(done.rejected)
+    return { days: done.days, rows: done.rows }
+  }
+
+  async function pruneSupersededOf(input: { orgs: string[]; olderThanMinutes?: number }): Promise<{ tables: number }> {
     const orphanBefore = new Date(clock().getTime() - (input.olderThanMinutes ?? 60) * 60_000)
-    const params = { db: ch.database, org: input.org, orphan_before: toDateTime64(orphanBefore) }
-    for (const table of FACT_TABLES)
-      await ch.client.command({ query: DELETE_SUPERSEDED.text, query_params: { ...params, table } })
-    await ch.client.command({ query: DELETE_SUPERSEDED_MARKERS.text, query_params: params })
+    const params = { db: ch.database, orgs: input.orgs, orphan_before: toDateTime64(orphanBefore) }
+    if (input.orgs.length > 0) {
+      for (const table of FACT_TABLES)
+        await ch.client.command({ query: DELETE_SUPERSEDED.text, query_params: { ...params, table } })
+      await ch.client.command({ query: DELETE_SUPERSEDED_MARKERS.text, query_params: params })
+    }
     const stale = await ch.client.query({
       query: STALE_TMP_TABLES.text,
       query_params: params,
@@ -348,19 +513,22 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     return { tables: FACT_TABLES.length }
   }
 
-  async function affectedDays(input: OrgDays): Promise<string[]> {
-    return affected(input, await getUsableOrgSettings(ch, input.org))
+  async function pruneSuperseded(input: { org: string; olderThanMinutes?: number }): Promise<{ tables: number }> {
+    return pruneSupersededOf({
+      orgs: [input.org],
+      ...(input.olderThanMinutes === undefined ? {} : { olderThanMinutes: input.olderThanMinutes }),
+    })
   }
 
-  async function affected(input: OrgDays, settings: OrgSettings): Promise<string[]> {
+  async function affectedDays(input: OrgDays): Promise<string[]> {
+    const settings = await getUsableOrgSettings(ch, input.org)
     const days = normalizeDays(input.days)
     if (days.length === 0) return []
-    const result = await ch.client.query({
-      query: AFFECTED_DAYS.text,
-      query_params: { db: ch.database, org: input.org, tz: settings.timezone, days, ...instantBounds(days) },
-      format: 'JSONEachRow',
+    const wide = await widen({
+      tz: settings.timezone,
+      orgs: [{ org: input.org, currency: settings.defaultCurrency, days }],
     })
-    return (await result.json<{ day: string }>()).map((r) => r.day)
+    return wide.orgs[0]?.days ?? []
   }
 
   async function listEventDays(input: RebuildParams): Promise<string[]> {
@@ -379,17 +547,39 @@ export function createProjectionActivities(deps: ProjectionDeps) {
 
   /**
    * `affectedDays` and then `recomputeDays` of the first `MAX_RUN_DAYS` of them, in one activity:
-   * the common case of the metrics workflow (a few days touched) in one round trip through
+   * the common case of the org metrics workflow (a few days touched) in one round trip through
    * Temporal instead of two. Returns every affected day, so that the caller recomputes the rest.
    */
   async function recomputeAffectedDays(input: OrgDays): Promise<{ affected: string[]; days: number; rows: number }> {
-    const settings = await getUsableOrgSettings(ch, input.org)
-    const days = await affected(input, settings)
-    const first = await recompute({ org: input.org, days: days.slice(0, MAX_RUN_DAYS) }, settings)
+    const days = await affectedDays(input)
+    const first = await recomputeDays({ org: input.org, days: days.slice(0, MAX_RUN_DAYS) })
     return { affected: days, ...first }
   }
 
-  return { recomputeDays, affectedDays, recomputeAffectedDays, listEventDays, pruneSuperseded }
+  return {
+    recomputePairs,
+    recomputeTouched,
+    recomputeDays,
+    affectedDays,
+    recomputeAffectedDays,
+    listEventDays,
+    pruneSuperseded,
+    pruneSupersededOf,
+  }
+}
+
+/** The (org, day) pairs as the `pair_orgs` and `pair_days` parameters of the set scope. */
+function pairParams(pairs: readonly [string, string][]): { pair_orgs: string[]; pair_days: string[] } {
+  return { pair_orgs: pairs.map((p) => p[0]), pair_days: pairs.map((p) => p[1]) }
+}
+
+function add(
+  to: { days: number; rows: number; windows: number },
+  from: { days: number; rows: number; windows: number },
+) {
+  to.days += from.days
+  to.rows += from.rows
+  to.windows += from.windows
 }
 
 /** ClickHouse DateTime64(3) text of an instant, in UTC. */

@@ -181,9 +181,15 @@ function timed<T extends Record<string, (input: never) => Promise<unknown>>>(act
         try {
           return await activity(input)
         } finally {
-          const { org, days } = input as { org?: string; days?: unknown[] }
+          const { org, days, touched } = input as { org?: string; days?: unknown[]; touched?: unknown[] }
           logger.debug(
-            { activity: name, org, days: days?.length, ms: Math.round(performance.now() - started) },
+            {
+              activity: name,
+              org,
+              days: days?.length,
+              orgs: touched?.length,
+              ms: Math.round(performance.now() - started),
+            },
             'activity finished',
           )
         }

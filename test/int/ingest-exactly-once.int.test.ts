@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
-import { orgMetricsWorkflowId } from '../../workflows/org-metrics-workflow.ts'
+import { metricsShardOf, metricsShardWorkflowId } from '../../workflows/metrics-shard-workflow.ts'
 import { testClickHouse, uniqueName } from '../support/env.ts'
 import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
 import {
@@ -140,7 +140,7 @@ describe('ingest', () => {
     await own.close()
   })
 
-  it('signals the org metrics workflow once per batch with the days the batch touched', async () => {
+  it("signals the org's metrics shard once per batch with the days the batch touched", async () => {
     const org = uniqueName('signal').toLowerCase()
     const events = [
       { ...activityEvent(org, 1, prng(1)), occurred_at: '2026-03-02T10:00:00Z' },
@@ -149,16 +149,24 @@ describe('ingest', () => {
     ] as CrmEvent[]
     await harness.producer.send(events.map((e) => ({ orgId: org, value: JSON.stringify(e) })))
     const ingest = await harness.start()
-    const handle = harness.temporal.workflow.getHandle(orgMetricsWorkflowId(org))
+    const handle = harness.temporal.workflow.getHandle(metricsShardWorkflowId(harness.taskQueue, metricsShardOf(org)))
+    // The shard is shared with the other orgs of this file: only the signals naming this org count.
+    const ofOrg = (e: { workflowExecutionSignaledEventAttributes?: unknown }) => {
+      const attributes = e.workflowExecutionSignaledEventAttributes as
+        { input?: { payloads?: { data?: Uint8Array | null }[] | null } | null } | undefined
+      const data = attributes?.input?.payloads?.[0]?.data
+      if (!data) return undefined
+      const body = JSON.parse(Buffer.from(data).toString()) as { orgs: Record<string, string[]> }
+      return body.orgs[org]
+    }
     const signals = await waitUntil('the signal', async () => {
       const history = await handle.fetchHistory()
-      const received = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes)
+      const received = (history.events ?? []).filter((e) => ofOrg(e) !== undefined)
       return received.length > 0 ? received : undefined
     })
     const attributes = signals[0]!.workflowExecutionSignaledEventAttributes!
-    expect(attributes.signalName).toBe('eventsIngested')
-    const payload = attributes.input!.payloads![0]!.data!
-    expect(JSON.parse(Buffer.from(payload).toString())).toEqual({ days: ['2026-03-02', '2026-03-05'] })
+    expect(attributes.signalName).toBe('orgsTouched')
+    expect(ofOrg(signals[0]!)).toEqual(['2026-03-02', '2026-03-05'])
     expect(signals).toHaveLength(1)
     await ingest.stop()
     await handle.terminate('test over')

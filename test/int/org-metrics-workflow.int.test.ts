@@ -1,10 +1,8 @@
 // The per-org metrics workflow on Temporal's time-skipping test server: a burst of signals leads
 // to one computation of the union of their days; a later signal to another; a stream of signals
 // never delays a computation past maxDelayMs; continue-as-new carries what is pending.
-import { Worker } from '@temporalio/worker'
 import type { TestWorkflowEnvironment } from '@temporalio/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
 import {
   eventsIngestedSignal,
   orgMetricsStatusQuery,
@@ -12,7 +10,11 @@ import {
 } from '../../workflows/org-metrics-workflow.ts'
 import { rebuildProgressQuery, rebuildWorkflow } from '../../workflows/rebuild-workflow.ts'
 import { uniqueName } from '../support/env.ts'
-import { recordingProjectionActivities, timeSkippingEnvironment } from '../support/workflow-env.ts'
+import {
+  recordingProjectionActivities,
+  timeSkippingEnvironment,
+  withWorker as runWithWorker,
+} from '../support/workflow-env.ts'
 
 let env: TestWorkflowEnvironment
 beforeAll(async () => {
@@ -20,16 +22,8 @@ beforeAll(async () => {
 })
 afterAll(() => env?.teardown())
 
-async function withWorker<T>(activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = uniqueName('wf')
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities,
-  })
-  return worker.runUntil(body(taskQueue))
-}
+const withWorker = <T>(activities: object, body: (taskQueue: string) => Promise<T>) =>
+  runWithWorker(env, activities, body)
 
 describe('orgMetricsWorkflow', () => {
   it('debounces a burst of signals into one computation of the union of their days', async () => {

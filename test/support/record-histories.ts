@@ -4,7 +4,9 @@
  * `patched()` change, it records the current code under the newest patch's name, and the replay
  * tests keep replaying the older versions' histories (`org-metrics-workflow.json` is from before
  * `patched('fewer-round-trips')`, `org-metrics-workflow.fewer-round-trips.json` from before
- * `patched('prune-in-background')`). A replay failure means a change broke determinism for
+ * `patched('prune-in-background')`, `org-metrics-workflow.prune-in-background.json` from before
+ * `patched('retire-to-metrics-shards')`, `rebuild-workflow.json` from before
+ * `patched('set-based-rebuild')`). A replay failure means a change broke determinism for
  * workflows already running.
  */
 import fs from 'node:fs'
@@ -13,6 +15,11 @@ import { fileURLToPath } from 'node:url'
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js'
 import { Worker } from '@temporalio/worker'
 import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
+import {
+  metricsShardWorkflow,
+  metricsShardWorkflowId,
+  orgsTouchedSignal,
+} from '../../workflows/metrics-shard-workflow.ts'
 import { eventsIngestedSignal, orgMetricsWorkflow } from '../../workflows/org-metrics-workflow.ts'
 import { rebuildWorkflow } from '../../workflows/rebuild-workflow.ts'
 import {
@@ -47,7 +54,24 @@ await worker.runUntil(async () => {
     await env.sleep(4000)
   }
   await metrics.terminate('recorded')
-  record('org-metrics-workflow.prune-in-background.json', await metrics.fetchHistory())
+  record('org-metrics-workflow.retire-to-metrics-shards.json', await metrics.fetchHistory())
+
+  // Two orgs in one round, a third in the next; a round of 40 days has a rest; two prunes.
+  const shard = await env.client.workflow.start(metricsShardWorkflow, {
+    taskQueue: 'record',
+    workflowId: metricsShardWorkflowId('record', 0),
+    args: [{ shard: 0, debounceMs: 1000, maxDelayMs: 3000, pruneEvery: 2 }],
+  })
+  await shard.signal(orgsTouchedSignal, { orgs: { acme: ['2026-03-02'], globex: ['2026-03-01'] } })
+  await shard.signal(orgsTouchedSignal, { orgs: { acme: ['2026-03-03'] } })
+  await env.sleep(4000)
+  await shard.signal(orgsTouchedSignal, { orgs: { initech: ['2026-03-05'] } })
+  await env.sleep(4000)
+  const year = Array.from({ length: 40 }, (_, i) => new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10))
+  await shard.signal(orgsTouchedSignal, { orgs: { acme: year } })
+  await env.sleep(4000)
+  await shard.terminate('recorded')
+  record('metrics-shard-workflow.json', await shard.fetchHistory())
 
   const rebuild = await env.client.workflow.start(rebuildWorkflow, {
     taskQueue: 'record',
@@ -55,7 +79,7 @@ await worker.runUntil(async () => {
     args: [{ org: 'recorded', daysPerActivity: 2 }],
   })
   await rebuild.result()
-  record('rebuild-workflow.json', await rebuild.fetchHistory())
+  record('rebuild-workflow.set-based-rebuild.json', await rebuild.fetchHistory())
 
   // Two managers with an address and one without; the second fan-out finds mgr-1's week done.
   const week = '2026-03-02'

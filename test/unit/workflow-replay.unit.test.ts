@@ -12,10 +12,13 @@ const histories = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
 describe('workflow replay', () => {
   it('has recorded histories of every workflow', () => {
     expect(histories.sort()).toEqual([
+      'metrics-shard-workflow.json',
       'org-metrics-workflow.fewer-round-trips.json',
       'org-metrics-workflow.json',
       'org-metrics-workflow.prune-in-background.json',
+      'org-metrics-workflow.retire-to-metrics-shards.json',
       'rebuild-workflow.json',
+      'rebuild-workflow.set-based-rebuild.json',
       'weekly-insight-workflow.json',
       'weekly-insights-fan-out-workflow.already-started.json',
       'weekly-insights-fan-out-workflow.json',
