@@ -13,6 +13,8 @@ import { createInsightActivities, type InsightActivityDeps } from '../insights/i
 import { createSmtpMailer } from '../insights/insight-sender.ts'
 import { ensureInsightSchedulesSchedule, insightSchedulesScheduleId } from '../insights/insight-schedule.ts'
 import { insightsSecret } from '../insights/opt-out.ts'
+import { createKafka } from '../kafka/kafka-client.ts'
+import { orgMetricsSettled } from './metrics-settled.ts'
 import { registerOptOutRoute } from '../insights/opt-out-route.ts'
 import { createProjectionActivities, type ProjectionActivities } from '../projections/projection-activities.ts'
 import type { Logger } from '../runtime/logger.ts'
@@ -52,6 +54,8 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, openClic
   // The client of the rebuild route and of the insight Schedules.
   const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS })
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE })
+  // What the weekly insight emails wait for: ingest's progress (Kafka) and the metrics shards.
+  const kafka = createKafka(config)
   // The weekly insight emails' transport; their links point at the public HTTP API.
   const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM)
   const insights = {
@@ -60,6 +64,7 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, openClic
     optOutSecret: insightsSecret(config),
     thresholds: config.DUGOUT_INSIGHT_THRESHOLDS,
     temporal: { client, config },
+    metricsSettled: (org: string) => orgMetricsSettled({ client, kafka, config }, org),
   }
   const worker = await Worker.create({
     connection,
@@ -88,8 +93,10 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, openClic
   // The weekly insight emails' Schedules: the hourly one that keeps the orgs' ones in step.
   if (config.DUGOUT_INSIGHTS_SCHEDULE === 'on') {
     ensureInsightSchedulesSchedule(client, config).then(
-      (outcome) => logger.info({ scheduleId: insightSchedulesScheduleId(config), outcome }, 'insight schedules ensured'),
-      (error: unknown) => logger.warn({ err: error }, 'could not ensure the insight schedules; retried at the next start'),
+      (outcome) =>
+        logger.info({ scheduleId: insightSchedulesScheduleId(config), outcome }, 'insight schedules ensured'),
+      (error: unknown) =>
+        logger.warn({ err: error }, 'could not ensure the insight schedules; retried at the next start'),
     )
   }
   // The opt-out link of the insight emails, beside the workflows that send them.
@@ -117,7 +124,7 @@ export const startWorker: ServiceStarter = async ({ config, clickhouse, openClic
 export function workerActivities(
   openClickHouse: () => ClickHouse,
   logger: Logger,
-  insights?: Pick<InsightActivityDeps, 'mailer' | 'publicUrl' | 'optOutSecret' | 'temporal'> &
+  insights?: Pick<InsightActivityDeps, 'mailer' | 'publicUrl' | 'optOutSecret' | 'temporal' | 'metricsSettled'> &
     Partial<Pick<InsightActivityDeps, 'thresholds'>>,
 ): ProjectionActivities & Partial<InsightActivities> {
   return failingBadInputForGood(
@@ -134,6 +141,7 @@ export function workerActivities(
                 thresholds: insights.thresholds ?? InsightThresholds.parse({}),
                 optOutSecret: insights.optOutSecret,
                 ...(insights.temporal === undefined ? {} : { temporal: insights.temporal }),
+                ...(insights.metricsSettled === undefined ? {} : { metricsSettled: insights.metricsSettled }),
                 ...(insights.publicUrl === undefined ? {} : { publicUrl: insights.publicUrl }),
               })
             : {}),

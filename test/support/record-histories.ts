@@ -6,7 +6,8 @@
  * `patched('fewer-round-trips')`, `org-metrics-workflow.fewer-round-trips.json` from before
  * `patched('prune-in-background')`, `org-metrics-workflow.prune-in-background.json` from before
  * `patched('retire-to-metrics-shards')`, `rebuild-workflow.json` from before
- * `patched('set-based-rebuild')`). A replay failure means a change broke determinism for
+ * `patched('set-based-rebuild')`, `weekly-insights-fan-out-workflow.json` and its `already-started`
+ * twin from before `patched('wait-for-metrics')`). A replay failure means a change broke determinism for
  * workflows already running.
  */
 import fs from 'node:fs'
@@ -24,10 +25,14 @@ import { eventsIngestedSignal, orgMetricsWorkflow } from '../../workflows/org-me
 import { rebuildWorkflow } from '../../workflows/rebuild-workflow.ts'
 import {
   type InsightActivities,
+  insightSchedulesWorkflow,
   weeklyInsightsFanOutWorkflow,
   weeklyInsightWorkflowId,
 } from '../../workflows/weekly-insights-workflow.ts'
 import { recordingProjectionActivities, timeSkippingEnvironment } from './workflow-env.ts'
+
+/** The metrics checks of the recorded fan-outs: each sees "not settled", then "settled". */
+let metricsChecks = 0
 
 const OUT = fileURLToPath(new URL('../fixtures/histories/', import.meta.url))
 
@@ -99,6 +104,20 @@ await worker.runUntil(async () => {
   })
   await again.result()
   record('weekly-insights-fan-out-workflow.already-started.json', await again.fetchHistory())
+  // patched('wait-for-metrics'): the metrics not settled at the first check, settled a minute later.
+  const waited = await env.client.workflow.start(weeklyInsightsFanOutWorkflow, {
+    taskQueue: 'record',
+    workflowId: 'insights:recorded:waited',
+    args: [{ org: 'recorded', week: '2026-03-09' }],
+  })
+  await waited.result()
+  record('weekly-insights-fan-out-workflow.wait-for-metrics.json', await waited.fetchHistory())
+  const sync = await env.client.workflow.start(insightSchedulesWorkflow, {
+    taskQueue: 'record',
+    workflowId: 'insight-schedules:recorded',
+  })
+  await sync.result()
+  record('insight-schedules-workflow.json', await sync.fetchHistory())
 })
 await env.teardown()
 
@@ -112,10 +131,10 @@ function recordedInsightActivities(): InsightActivities {
       return { status: 'sent', message_id: `<insights.${org}.${manager}.${week}@dugout>` }
     },
     async syncInsightSchedules() {
-      return []
+      return [{ org: 'recorded', created: ['UTC'], updated: [], deleted: [] }]
     },
     async insightMetricsSettled() {
-      return { settled: true }
+      return { settled: ++metricsChecks % 2 === 0, waitingFor: 'ingest (1 partitions behind)' }
     },
   }
 }

@@ -12,6 +12,7 @@ const histories = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
 describe('workflow replay', () => {
   it('has recorded histories of every workflow', () => {
     expect(histories.sort()).toEqual([
+      'insight-schedules-workflow.json',
       'metrics-shard-workflow.json',
       'org-metrics-workflow.fewer-round-trips.json',
       'org-metrics-workflow.json',
@@ -22,6 +23,7 @@ describe('workflow replay', () => {
       'weekly-insight-workflow.json',
       'weekly-insights-fan-out-workflow.already-started.json',
       'weekly-insights-fan-out-workflow.json',
+      'weekly-insights-fan-out-workflow.wait-for-metrics.json',
     ])
   })
 
