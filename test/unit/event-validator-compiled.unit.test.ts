@@ -326,16 +326,38 @@ const mutatedEvent = fc
     return mutated
   })
 
-/** Every field of `event` removed, or replaced by 6 hostile values; a key added to each object. */
+// Tried in every field: one of each kind, and the edges of numbers and lengths.
+const EDGE_VALUES: unknown[] = [
+  undefined,
+  null,
+  true,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  -1,
+  0,
+  0.5,
+  2 ** 53,
+  '',
+  'x'.repeat(129),
+  '😀'.repeat(65),
+  [],
+  {},
+]
+
+/**
+ * Every field of `event` removed, or replaced by each edge value and 6 other hostile ones; a key
+ * added to each object.
+ */
 function variantsOf(event: Record<string, unknown>, shift: number): unknown[] {
   const variants: unknown[] = []
   fieldsOf(event).forEach((_, i) => {
     const removed = structuredClone(event)
     MUTATIONS['removed']!(removed, i, undefined, '')
     variants.push(removed)
-    for (let k = 0; k < 6; k++) {
+    const others = [0, 1, 2, 3, 4, 5].map((k) => HOSTILE_VALUES[(shift + i * 6 + k) % HOSTILE_VALUES.length])
+    for (const hostile of [...EDGE_VALUES, ...others]) {
       const replaced = structuredClone(event)
-      const hostile = HOSTILE_VALUES[(shift + i * 6 + k) % HOSTILE_VALUES.length]
       MUTATIONS['replaced']!(replaced, i, fresh(hostile), '')
       variants.push(replaced)
     }
