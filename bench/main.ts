@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- <name>…]`: Dugout's speed and memory targets, measured on this machine
- * against the real local stack. Names: import, ingest, freshness, backfill, rebuild, reports (default: all).
+ * against the real local stack. Names: import, ingest, freshness, backfill, rebuild, reports,
+ * validation (in process, no stack) (default: all).
  */
 import { loadConfig } from '../schemas/config.schema.ts'
 import { stackUp } from '../infra/stack/local-stack.ts'
@@ -11,9 +12,10 @@ import { benchFreshness, benchFreshnessTenants, printFreshness, printFreshnessTe
 import { bigOrgStore } from './big-org-store.ts'
 import { benchRebuild, printRebuild } from './rebuild-bench.ts'
 import { benchReports, printReports } from './reports-bench.ts'
+import { benchValidation, printValidation } from './validation-bench.ts'
 
 const config = loadConfig(process.env)
-const all = ['import', 'ingest', 'freshness', 'backfill', 'rebuild', 'reports'] as const
+const all = ['import', 'ingest', 'freshness', 'backfill', 'rebuild', 'reports', 'validation'] as const
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 for (const name of chosen) {
   if (!(all as readonly string[]).includes(name)) {
@@ -22,7 +24,9 @@ for (const name of chosen) {
   }
 }
 const run = chosen.length ? chosen : [...all]
-await stackUp(config, (line) => process.stderr.write(`[stack] ${line}\n`))
+if (run.includes('validation')) printValidation(benchValidation(Number(process.env.BENCH_VALIDATION_EVENTS ?? 100_000)))
+if (run.some((name) => name !== 'validation'))
+  await stackUp(config, (line) => process.stderr.write(`[stack] ${line}\n`))
 if (run.includes('import')) printImport(await benchImport(config, Number(process.env.BENCH_IMPORT_EVENTS ?? 1_000_000)))
 if (run.includes('ingest')) printIngest(await benchIngest(config, Number(process.env.BENCH_INGEST_EVENTS ?? 300_000)))
 if (run.includes('freshness')) {

@@ -1,7 +1,9 @@
 /**
  * The one validator of canonical CRM events, used by every producer and consumer.
  *
- * - `validateEvent` checks an in-memory value: the zod contract plus the `occurred_at` window.
+ * - `validateEvent` checks an in-memory value: the zod contract plus the `occurred_at` window,
+ *   first with a validator compiled from the contract (`event-validator-compiled.ts`), and with zod
+ *   itself only for a value that one refuses, for the reasons.
  * - `decodeEvent` takes one event's untrusted JSON text or bytes and guards it (size, UTF-8,
  *   nesting depth, forbidden keys, non-finite numbers) before zod sees it.
  * - `decodeBatch` splits an NDJSON or JSON-array body so that a bad event fails alone.
@@ -11,6 +13,7 @@
  */
 import type { z } from 'zod'
 import { CrmEvent, EVENT_TYPES, EventEnvelope, Timestamp } from './events.schema.ts'
+import { compileEventCheck, type CompiledEventCheck } from './event-validator-compiled.ts'
 
 /** Machine-readable name of the rule an issue broke. */
 export type ValidationRule =
@@ -96,11 +99,27 @@ export const MAX_ISSUES = 50
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
+// Compiled on first use, so that a process that validates nothing does not pay for it.
+let compiledCheck: CompiledEventCheck | undefined
+
 /**
  * Validates an in-memory value against the contract and the `occurred_at` window
  * [`limits.earliest`, `limits.now + limits.maxFutureMs`]. Never throws.
  */
 export function validateEvent(value: unknown, limits: ValidationLimits): ValidationResult {
+  // The compiled validator accepts exactly what zod does and builds the same value, in a fraction
+  // of zod's time; zod then runs only for an event it refuses, to say why.
+  compiledCheck ??= compileEventCheck()
+  const event = compiledCheck(value)
+  if (event !== undefined && timeWindowIssues(event.occurred_at, limits).length === 0) return { ok: true, event }
+  return validateEventWithZod(value, limits)
+}
+
+/**
+ * `validateEvent` by zod alone, with the same result: the reference that the compiled path is
+ * tested and measured against.
+ */
+export function validateEventWithZod(value: unknown, limits: ValidationLimits): ValidationResult {
   // Without a custom error map zod takes its compiled fast path, twice as fast; the house
   // messages are only needed for an event that fails, parsed again for them.
   const fast = CrmEvent.safeParse(value)
