@@ -14,6 +14,9 @@
  * - `dugout-kill`: SIGKILL of `dugout run` at a random instant, then restart;
  * - `dugout-kill-uncommitted`: SIGKILL the moment ingest logs "batch stored, not yet committed";
  * - `worker-kill-mid-activity`: SIGKILL while a metrics activity is started (Temporal says so);
+ * - `dugout-kill-writes-failing`: the data folder made read-only, SIGKILL once ingest reports its
+ *   insert failing, then the folder restored and the process restarted: a batch whose offsets
+ *   were committed before its insert (the ordering the design forbids) is lost here, every time;
  * - `broker-restart`: SIGKILL of the run's Kafka broker, restart after a pause;
  * - `temporal-restart`: SIGKILL of the run's Temporal server, restart after a pause;
  * - `process-stall`: SIGSTOP of `dugout run` for a few seconds (every write in flight, ClickHouse's
@@ -56,6 +59,7 @@ export const FAULT_KINDS = [
   'dugout-kill',
   'dugout-kill-uncommitted',
   'worker-kill-mid-activity',
+  'dugout-kill-writes-failing',
   'broker-restart',
   'temporal-restart',
   'process-stall',
@@ -141,8 +145,8 @@ export function faultSchedule(
       (diskFaults || k !== 'disk-full'),
   )
   const kinds: FaultKind[] = others.slice(0, Math.max(0, options.faults - options.minDugoutKills))
-  // A worker killed mid-activity is a SIGKILL of `dugout run` too.
-  let kills = kinds.filter((k) => k === 'worker-kill-mid-activity').length
+  // A worker killed mid-activity, or while writes fail, is a SIGKILL of `dugout run` too.
+  let kills = kinds.filter((k) => k === 'worker-kill-mid-activity' || k === 'dugout-kill-writes-failing').length
   while (kinds.length < options.faults || kills < options.minDugoutKills) {
     kinds.push(kills % 2 === 0 ? 'dugout-kill-uncommitted' : 'dugout-kill')
     kills++
@@ -611,6 +615,29 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
           await sleep(50)
         }
         return killDugout('(no activity seen running within 30 s: killed anyway)')
+      },
+      'dugout-kill-writes-failing': async () => {
+        await burst()
+        spawnSync('chmod', ['-R', 'a-w', chdbPath])
+        let failing = false
+        const seen = new Promise<void>((resolve) => {
+          const cancel = dugout.watch('ingest step failed', () => {
+            failing = true
+            resolve()
+          })
+          setTimeout(() => {
+            cancel()
+            resolve()
+          }, 15_000)
+        })
+        await seen
+        const pid = dugout.child?.pid
+        dugout.signal('SIGKILL')
+        await dugout.exited()
+        spawnSync('chmod', ['-R', 'u+w', chdbPath])
+        dugout.start()
+        await dugout.ready(180_000).catch(() => undefined)
+        return `data folder read-only, SIGKILL pid ${pid} ${failing ? 'while its insert was failing' : '(no failing insert within 15 s)'}; folder restored, restarted`
       },
       'broker-restart': async () => {
         await broker.kill()

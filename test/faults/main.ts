@@ -33,7 +33,7 @@ export const SHORT_RUN: Omit<FaultRunOptions, 'say'> = {
   // A worker killed mid-activity delays its org's metrics by the activity's start-to-close
   // timeout (10 minutes, workflows/org-metrics-workflow.ts): the full run has it, not this one,
   // whose worker starts after the faults.
-  exclude: ['worker-kill-mid-activity', 'disk-full', 'process-stall'],
+  exclude: ['worker-kill-mid-activity', 'disk-full', 'process-stall', 'disk-readonly'],
   workerDuringFaults: false,
 }
 
