@@ -45,6 +45,7 @@ import { REPORT_NAMES } from '../../services/reports/report-definitions.ts'
 import { localApiKeyPath } from '../../services/runtime/local-api-key.ts'
 import { freePort } from '../../infra/stack/processes.ts'
 import { orgMetricsWorkflowId } from '../../workflows/org-metrics-workflow.ts'
+import { prng } from '../support/synthetic-events.ts'
 import {
   ANOMALIES,
   checkStore,
@@ -118,18 +119,6 @@ export interface FaultRunResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** mulberry32, seeded: a run is reproducible in its choices (not in the timing of the machine). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The faults of a run, in a random order: every kind once if room allows, the rest SIGKILLs. */
 export function faultSchedule(

@@ -5,16 +5,11 @@
 // unique to this run.
 import crypto from 'node:crypto'
 import zlib from 'node:zlib'
-import Fastify, { type FastifyInstance } from 'fastify'
 import { logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
-import { registerCollectorRoutes } from '../../services/collector/collector-routes.ts'
-import { NO_MAPPINGS } from '../../services/collector/crm-mappings.ts'
-import { createEventProducer, type EventProducer } from '../../services/kafka/event-producer.ts'
-import { createKafka, dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
-import { apiKeyHash } from '../../services/runtime/api-keys.ts'
-import { installHttpApi } from '../../services/runtime/http-api.ts'
+import { createKafka } from '../../services/kafka/kafka-client.ts'
+import { startCollectorServer, type CollectorServer } from '../support/collector-server.ts'
 import { config, uniqueName } from '../support/env.ts'
 
 const testConfig: DugoutConfig = {
@@ -26,33 +21,18 @@ const kafka = createKafka(testConfig, undefined, { logLevel: logLevel.NOTHING })
 const KEY = 'int-test-key-limits-5e1f0a'
 const TEN_MIB = 10 * 1024 * 1024
 
-let app: FastifyInstance
-let producer: EventProducer
-let url: string
+let server: CollectorServer
 
 beforeAll(async () => {
-  await ensureTopics(kafka, dugoutTopics(testConfig))
-  producer = await createEventProducer(kafka, testConfig)
-  app = Fastify()
-  await installHttpApi(app, { apiKeys: [apiKeyHash('acme', KEY, 'write')] })
-  await registerCollectorRoutes(app, {
-    producer,
-    clock: () => new Date(),
-    settings: {
-      hubspotSecrets: new Map(),
-      salesforceSecrets: new Map(),
-      mappings: NO_MAPPINGS,
-      maxBodyBytes: TEN_MIB,
-      maxEvents: 10_000,
-      eventsPerSecond: 100_000,
-    },
+  server = await startCollectorServer(kafka, testConfig, KEY, {
+    maxBodyBytes: TEN_MIB,
+    maxEvents: 10_000,
+    eventsPerSecond: 100_000,
   })
-  url = await app.listen({ host: '127.0.0.1', port: 0 })
 })
 
 afterAll(async () => {
-  await app?.close()
-  await producer?.disconnect()
+  await server?.close()
   const admin = kafka.admin()
   await admin.connect()
   await admin.deleteTopics({ topics: [testConfig.KAFKA_EVENTS_TOPIC, testConfig.KAFKA_DLQ_TOPIC] }).catch(() => {})
@@ -97,7 +77,7 @@ async function stored(topic: string): Promise<number> {
 }
 
 const post = (payload: string) =>
-  fetch(`${url}/v1/orgs/acme/events`, {
+  fetch(`${server.url}/v1/orgs/acme/events`, {
     method: 'POST',
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
     body: payload,

@@ -12,18 +12,9 @@ import {
   sizeSlices,
 } from '../../services/collector/kafka-handoff.ts'
 import { createOrgRateLimit } from '../../services/collector/org-rate-limit.ts'
-import { collectorApp, KEYS, NOW, type Harness } from '../fixtures/webhooks/collector-harness.ts'
+import { collectorApp, KEYS, NOW, userEvent, type Harness } from '../fixtures/webhooks/collector-harness.ts'
 
-const event = (id: string, org = 'acme', name = 'Maya Manager') =>
-  JSON.stringify({
-    event_id: id,
-    org_id: org,
-    type: 'user.upserted',
-    schema_version: 1,
-    occurred_at: '2026-03-01T09:00:00Z',
-    source: { system: 'api' },
-    payload: { user_id: `u-${id}`, display_name: name, role: 'manager', manager_id: null, active: true },
-  })
+const event = (id: string, org = 'acme', name?: string) => JSON.stringify(userEvent(id, org, name))
 
 let harness: Harness
 afterEach(async () => {
