@@ -829,7 +829,7 @@ export function formatFaultTable(result: FaultRunResult): string {
     '| measure | value |',
     '|---|---:|',
     `| events acknowledged by Kafka (distinct) | ${n(store.acknowledged)} |`,
-    `| acknowledged sends (with retries) | ${n(result.ledgerSends)} |`,
+    `| events acknowledged, counting the stream's duplicates and retried sends | ${n(result.ledgerSends)} |`,
     `| events stored (distinct) | ${n(store.stored)} |`,
     `| lost | ${n(store.counts.lost)} |`,
     `| duplicated | ${n(store.counts.duplicated)} |`,
