@@ -17,6 +17,7 @@ import { benchValidation, printValidation } from './validation-bench.ts'
 const config = loadConfig(process.env)
 const all = ['import', 'ingest', 'freshness', 'backfill', 'rebuild', 'reports', 'validation'] as const
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'))
+if (chosen.includes('soak')) await (await import('./soak-bench.ts')).soakMain(config).then(() => process.exit(0))
 for (const name of chosen) {
   if (!(all as readonly string[]).includes(name)) {
     process.stderr.write(`bench: unknown benchmark "${name}" (one of ${all.join(', ')})\n`)

@@ -55,9 +55,17 @@ const apiKeys = z
     }),
   )
 
+/**
+ * The shortest secret accepted: 32 bytes, the length of the HMAC-SHA256 digest it keys. A shorter
+ * secret can be guessed from captured deliveries faster than the digest can be forged.
+ */
+export const MIN_SECRET_BYTES = 32
+
 const SECRETS_RULE = 'must be a comma-separated list of org:secret (org of [a-z0-9_-], secret without commas)'
+const SHORT_SECRET_RULE = `each secret must be at least ${MIN_SECRET_BYTES} bytes`
 const secretEntry = /^([a-z0-9_-]{1,64}):(\S+)$/
 
+// The rules name the orgs, never a secret: `loadConfig` does not echo these variables either.
 const orgSecrets = z
   .string()
   .refine((list) => {
@@ -65,6 +73,15 @@ const orgSecrets = z
     const orgs = entries.map((entry) => secretEntry.exec(entry)?.[1])
     return orgs.every((org) => org !== undefined) && new Set(orgs).size === orgs.length
   }, `${SECRETS_RULE}, one secret per org`)
+  .superRefine((list, context) => {
+    const short = splitList(list)
+      .map((entry) => secretEntry.exec(entry))
+      .filter((match) => match !== null && Buffer.byteLength(match[2]!, 'utf8') < MIN_SECRET_BYTES)
+      .map((match) => match![1]!)
+    if (short.length > 0) {
+      context.addIssue({ code: 'custom', message: `${SHORT_SECRET_RULE} (too short for ${short.join(', ')})` })
+    }
+  })
   .transform(
     (list) =>
       new OrgSecrets(
@@ -74,6 +91,15 @@ const orgSecrets = z
         }),
       ),
   )
+
+/** Variables whose values are secrets: a config error names them and the rule, never the value. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DUGOUT_HUBSPOT_SECRETS', 'DUGOUT_SALESFORCE_SECRETS'])
+
+const wholeNumber = (rule: string, min: number, max: number, fallback: number) =>
+  z.coerce.number({ error: rule }).int(rule).min(min, rule).max(max, rule).default(fallback)
+
+const MAX_EVENTS_RULE = 'must be a whole number of events from 1 to 100000'
+const RATE_RULE = 'must be a whole number of events per second from 1 to 10000000'
 
 const BODY_RULE = 'must be a whole number of bytes from 1024 to 1073741824'
 
@@ -86,6 +112,8 @@ export const CollectorConfig = z.object({
     .min(1024, BODY_RULE)
     .max(1024 * 1024 * 1024, BODY_RULE)
     .default(10 * 1024 * 1024),
+  DUGOUT_COLLECTOR_MAX_EVENTS: wholeNumber(MAX_EVENTS_RULE, 1, 100_000, 10_000),
+  DUGOUT_COLLECTOR_RATE_LIMIT: wholeNumber(RATE_RULE, 1, 10_000_000, 5_000),
   DUGOUT_CRM_MAPPINGS: z.string().trim().min(1).optional(),
   DUGOUT_HUBSPOT_SECRETS: orgSecrets.default(() => new OrgSecrets()),
   DUGOUT_SALESFORCE_SECRETS: orgSecrets.default(() => new OrgSecrets()),

@@ -6,7 +6,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
-import { CollectorConfig } from './collector-config.schema.ts'
+import { CollectorConfig, SECRET_VARIABLES } from './collector-config.schema.ts'
 import { InsightThresholdsSetting } from './insights.schema.ts'
 
 /** The repository root, where the default cache folder `.dugout/` lives. */
@@ -169,7 +169,7 @@ export function loadConfig(env: Record<string, string | undefined>): DugoutConfi
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? '?')
-        return `${name}: ${issue.message} (got ${JSON.stringify(env[name])})`
+        return `${name}: ${issue.message} (got ${shownValue(name, env[name])})`
       }),
     )
   }
@@ -185,6 +185,30 @@ export function loadConfig(env: Record<string, string | undefined>): DugoutConfi
     TEMPORAL_ADDRESS: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.DUGOUT_TEMPORAL_PORT}`,
     CHDB_PATH: c.CHDB_PATH ?? path.join(c.DUGOUT_HOME, 'chdb'),
   }
+}
+
+/** Variables that are secrets: shown only as set or not. */
+const SECRETS: ReadonlySet<string> = new Set([...SECRET_VARIABLES, 'DUGOUT_INSIGHTS_SECRET'])
+
+/** Variables that are URLs: shown with their credentials (`user:password@`) hidden. */
+const URL_VARIABLES: ReadonlySet<string> = new Set(['CLICKHOUSE_URL', 'SMTP_URL'])
+
+/**
+ * How a configuration value may be printed (`dugout config`, config errors): a secret as whether
+ * it is set, a URL without the credentials it may carry, anything else as JSON.
+ */
+export function shownValue(name: string, value: unknown): string {
+  if (value === undefined || value === null) return 'null'
+  if (name === 'CLICKHOUSE_PASSWORD' || (SECRETS.has(name) && typeof value === 'string')) {
+    return value === '' ? '(empty)' : '(set)'
+  }
+  if (URL_VARIABLES.has(name) && typeof value === 'string') return JSON.stringify(withoutCredentials(value))
+  return JSON.stringify(value)
+}
+
+/** `scheme://user:password@host…` as `scheme://***@host…`; also for text that is not a valid URL. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
 }
 
 /** Every variable with its default and meaning, for `dugout config` and the README. */
@@ -233,11 +257,16 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
     'API keys of the routes under /v1/orgs/:org/, as org:<read|write|admin>:sha256:<hex of SHA-256 of the key>, comma-separated; several per org for rotation; org:sha256:<hex> means write (default none: every org route refused, but for the local key of dugout run in $DUGOUT_HOME/local-api-key).',
   DUGOUT_COLLECTOR_MAX_BODY_BYTES:
     'Largest request body the collector accepts, in bytes; larger is 413 (default 10485760, 10 MiB).',
+  DUGOUT_COLLECTOR_MAX_EVENTS:
+    'Most events in one request to the collector (events API, webhooks); more is 413 naming the limit (default 10000).',
+  DUGOUT_COLLECTOR_RATE_LIMIT:
+    'Events per second each org may send to the collector, with bursts up to ten seconds of them; more is 429 with Retry-After (default 5000).',
   DUGOUT_CRM_MAPPINGS:
     "Path of the JSON file mapping each org's HubSpot/Salesforce stages and user ids to Dugout's (default none: webhooks are dead-lettered).",
-  DUGOUT_HUBSPOT_SECRETS: 'HubSpot app client secret per org, as org:secret, comma-separated (default none).',
+  DUGOUT_HUBSPOT_SECRETS:
+    'HubSpot app client secret per org, as org:secret, comma-separated; each at least 32 bytes (default none).',
   DUGOUT_SALESFORCE_SECRETS:
-    'Secret per org signing Salesforce CDC bridge requests (X-Dugout-Signature), as org:secret, comma-separated (default none).',
+    'Secret per org signing Salesforce CDC bridge requests (X-Dugout-Signature over X-Dugout-Timestamp, org and body), as org:secret, comma-separated; each at least 32 bytes (default none).',
   DUGOUT_PUBLIC_URL:
     "External base URL HubSpot calls, e.g. https://dugout.example.com; part of the HubSpot signature (default: the request's own scheme and Host).",
 }

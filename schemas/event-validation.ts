@@ -182,7 +182,33 @@ export function decodeEvent(input: Uint8Array | string, limits: ValidationLimits
  * still decode; a JSON-array body that is not valid JSON or not an array is one failure.
  */
 export function decodeBatch(body: Uint8Array | string, format: BatchFormat, limits: ValidationLimits): BatchItem[] {
-  return format === 'ndjson' ? decodeNdjson(body, limits) : decodeJsonArray(body, limits)
+  const split = splitBatch(body, format)
+  if (!split.ok) return [split.failure]
+  return split.parts.map((part, index) => decodePart(part, index, limits))
+}
+
+/** One event of a body, not decoded yet: its text or bytes as sent, and its NDJSON line. */
+export interface BatchPart {
+  input: Uint8Array | string
+  line?: number
+}
+
+/**
+ * A body cut into its events without decoding them (cheap, linear), or the one failure of a
+ * JSON-array body that cannot be cut. With `decodePart` it is `decodeBatch` in steps, so that a
+ * caller can count the events before paying for them, and decode a large body in slices.
+ */
+export type BatchSplit = { ok: true; parts: BatchPart[] } | { ok: false; failure: BatchItem }
+
+export function splitBatch(body: Uint8Array | string, format: BatchFormat): BatchSplit {
+  return format === 'ndjson' ? { ok: true, parts: splitNdjson(body) } : splitJsonArray(body)
+}
+
+/** Decodes the part at 0-based position `index` of a `splitBatch`. */
+export function decodePart(part: BatchPart, index: number, limits: ValidationLimits): BatchItem {
+  const item: BatchItem = { ...decodeEvent(part.input, limits), index }
+  if (part.line !== undefined) item.line = part.line
+  return item
 }
 
 /** One line for logs and dead-letter headers: `path: message (rule); path: message (rule)`. */
@@ -192,14 +218,13 @@ export function formatIssues(issues: readonly ValidationIssue[]): string {
 
 // ---- Batches --------------------------------------------------------------------------------
 
-function decodeNdjson(body: Uint8Array | string, limits: ValidationLimits): BatchItem[] {
-  const items: BatchItem[] = []
+function splitNdjson(body: Uint8Array | string): BatchPart[] {
+  const parts: BatchPart[] = []
   const lines = typeof body === 'string' ? splitTextLines(body) : splitByteLines(body)
   lines.forEach((line, i) => {
-    if (isBlank(line)) return
-    items.push({ ...decodeEvent(line, limits), index: items.length, line: i + 1 })
+    if (!isBlank(line)) parts.push({ input: line, line: i + 1 })
   })
-  return items
+  return parts
 }
 
 // Lines are split before decoding so that one line of invalid UTF-8 fails alone.
@@ -227,8 +252,11 @@ function isBlank(line: Uint8Array | string): boolean {
   return line.every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d)
 }
 
-function decodeJsonArray(body: Uint8Array | string, limits: ValidationLimits): BatchItem[] {
-  const whole = (issue: ValidationIssue, raw: string): BatchItem[] => [{ ...refuse(raw, issue), index: 0 }]
+function splitJsonArray(body: Uint8Array | string): BatchSplit {
+  const whole = (issue: ValidationIssue, raw: string): BatchSplit => ({
+    ok: false,
+    failure: { ...refuse(raw, issue), index: 0 },
+  })
   // Bytes that are not UTF-8 cannot be split into elements; an unpaired surrogate in a string body
   // can, and is then refused with its element only.
   const text = typeof body === 'string' ? body.replace(/^\uFEFF/, '') : strictText(body)
@@ -245,7 +273,7 @@ function decodeJsonArray(body: Uint8Array | string, limits: ValidationLimits): B
     return whole(rootIssue('type', `must be a JSON array of events, got ${kindOf(value)}`), text)
   // Each element is decoded from its own slice of the body rather than re-serialised, so that
   // its raw text is exactly what was sent (JSON.stringify would turn 1e999 into null).
-  return arrayElementTexts(text).map((element, index) => ({ ...decodeEvent(element, limits), index }))
+  return { ok: true, parts: arrayElementTexts(text).map((element) => ({ input: element })) }
 }
 
 /** The source text of each element of a JSON array; `text` must be valid JSON. */

@@ -74,6 +74,14 @@ export async function runImport(file: string, options: ImportCommandOptions, con
       `imported ${summary.accepted} events into ${config.KAFKA_EVENTS_TOPIC} in ${summary.seconds.toFixed(1)} s (${rate} events/s); ` +
         `${summary.rejected} rejected${summary.rejected ? ` (reasons in ${rejectedPath}, originals in ${config.KAFKA_DLQ_TOPIC})` : ''}\n`,
     )
+    // The first reasons where the user looks: a file of invalid UTF-8 should not look imported.
+    const place = format === 'ndjson' ? 'line' : 'event'
+    for (const { line, reason } of summary.firstRejections) {
+      process.stdout.write(`  rejected ${place} ${line}: ${reason}\n`)
+    }
+    if (summary.rejected > summary.firstRejections.length) {
+      process.stdout.write(`  … and ${summary.rejected - summary.firstRejections.length} more in ${rejectedPath}\n`)
+    }
     if (options.wait) {
       const started = performance.now()
       process.stderr.write('waiting until the metrics reflect the import…\n')

@@ -11,6 +11,7 @@ import {
   DugoutEnv,
   loadConfig,
   PROJECT_ROOT,
+  shownValue,
   type DugoutConfig,
 } from '../../schemas/config.schema.ts'
 import {
@@ -153,8 +154,7 @@ export function buildProgram(): Command {
     .action(() => {
       const c = config() as unknown as Record<string, unknown>
       for (const key of Object.keys(DugoutEnv.shape) as (keyof typeof CONFIG_DOCS)[]) {
-        const value = key === 'CLICKHOUSE_PASSWORD' ? (c[key] ? '(set)' : '(empty)') : JSON.stringify(c[key] ?? null)
-        process.stdout.write(`${key}=${value}\n    ${CONFIG_DOCS[key]}\n`)
+        process.stdout.write(`${key}=${shownValue(key, c[key])}\n    ${CONFIG_DOCS[key]}\n`)
       }
     })
 

@@ -5,9 +5,14 @@
  *
  * | route | success | refusals |
  * |---|---|---|
- * | `POST /v1/orgs/:org/events` | 202 (≥1 accepted) | 400 nothing accepted (the same per-event body), 401 no/malformed key, 403 key not valid for the org or without `write`, 413, 415, 503 Kafka |
- * | `POST /v1/webhooks/hubspot/:org` | 200 | 400 body not a JSON array, 401 signature/timestamp, 413, 415, 503 |
- * | `POST /v1/webhooks/salesforce/:org` | 200 | 400 body not JSON, 401 signature, 413, 415, 503 |
+ * | `POST /v1/orgs/:org/events` | 202 (≥1 accepted) | 400 nothing accepted (the same per-event body), 401 no/malformed key, 403 key not valid for the org or without `write`, 413 bytes or events, 415, 429, 503 Kafka |
+ * | `POST /v1/webhooks/hubspot/:org` | 200 | 400 body not a JSON array, 401 signature/timestamp, 413, 415, 429, 503 |
+ * | `POST /v1/webhooks/salesforce/:org` | 200 | 400 body not JSON, 401 signature/timestamp, 413, 415, 429, 503 |
+ *
+ * Limits protect the process (one event loop hosts ingest, the worker and reports too) and the
+ * other orgs: a body is refused by its size before it is read, then by its number of events
+ * before any is validated (413); each org has a budget of events per second (429, checked after
+ * authentication); a large body is validated in slices that yield to the event loop.
  *
  * Every refusal but the events' 400 is an RFC 9457 problem (`application/problem+json`). The API
  * key of the events route is checked by the server (services/runtime/http-api.ts, scope `write`);
@@ -17,12 +22,21 @@
  * to `decodeBatch`, whose hostile-input guard must see the bytes, and webhook signatures are
  * computed over the exact bytes sent.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify'
 import type { Registry } from 'prom-client'
 import { z } from 'zod'
 import { paramIssue, problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from '../../schemas/api-problem.schema.ts'
 import type { CrmMappings } from '../../schemas/collector-config.schema.ts'
-import { decodeBatch, defaultLimits, type BatchFormat } from '../../schemas/event-validation.ts'
+import {
+  decodePart,
+  defaultLimits,
+  splitBatch,
+  type BatchFormat,
+  type BatchItem,
+  type BatchPart,
+  type ValidationLimits,
+} from '../../schemas/event-validation.ts'
 import { CrmEvent } from '../../schemas/events.schema.ts'
 import {
   BatchAnswer as BatchAnswerSchema,
@@ -42,11 +56,13 @@ import {
 } from './collector-outcomes.ts'
 import { createCollectorTelemetry, type CollectorTelemetry, type CollectorSource } from './collector-telemetry.ts'
 import { mapHubSpotDelivery } from './hubspot-mapper.ts'
+import { handOff as sendToKafka, keptRaw } from './kafka-handoff.ts'
+import { createOrgRateLimit } from './org-rate-limit.ts'
 import { mapSalesforceDelivery, RESYNC_HEADERS } from './salesforce-mapper.ts'
 import {
-  BODY_SIGNATURE_HEADER,
+  BRIDGE_HEADERS,
   hubSpotSignedUri,
-  verifyBodySignature,
+  verifyBridgeSignature,
   verifyHubSpotSignature,
 } from './webhook-signatures.ts'
 
@@ -59,6 +75,10 @@ export interface CollectorSettings {
   mappings: CrmMappings
   /** Largest accepted body; larger is 413 before it is read. */
   maxBodyBytes: number
+  /** Most events (webhook elements) in one request; more is 413 before any is validated. Default 10000. */
+  maxEvents?: number
+  /** Events per second per org, bursts of ten seconds of them; more is 429. Default 5000. */
+  eventsPerSecond?: number
   /** External base URL HubSpot calls (scheme, host, maybe a path prefix); else the request's own. */
   publicUrl?: string
 }
@@ -71,6 +91,12 @@ export interface CollectorDeps {
   /** Default: telemetry in a registry of its own (the service passes the host's). */
   telemetry?: CollectorTelemetry
 }
+
+/** The defaults of the optional settings, those of `CollectorConfig`. */
+export const COLLECTOR_DEFAULTS = { maxEvents: 10_000, eventsPerSecond: 5_000 } as const
+
+/** How long validation runs before it yields to the event loop. */
+const SLICE_MS = 10
 
 export const COLLECTOR_ROUTES = {
   events: '/v1/orgs/:org/events',
@@ -113,14 +139,18 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
   requireHttpApi(app)
   const { producer, clock, settings } = deps
   const telemetry = deps.telemetry ?? createCollectorTelemetry()
+  const maxEvents = settings.maxEvents ?? COLLECTOR_DEFAULTS.maxEvents
+  const eventsPerSecond = settings.eventsPerSecond ?? COLLECTOR_DEFAULTS.eventsPerSecond
+  const rateLimit = createOrgRateLimit({ eventsPerSecond, maxEventsPerRequest: maxEvents })
 
   /**
-   * Sends the events and dead letters and waits for Kafka's acknowledgement; false when Kafka did
-   * not acknowledge, in which case the caller answers 503 and confirms nothing.
+   * Sends the events, then the dead letters (kafka-handoff.ts), and waits for Kafka's
+   * acknowledgement; false when Kafka did not acknowledge, in which case the caller answers 503
+   * and confirms nothing.
    */
   const handOff = async (request: FastifyRequest, events: OutgoingEvent[], letters: DeadLetter[]): Promise<boolean> => {
     try {
-      await Promise.all([producer.send(events), producer.sendDeadLetters(letters)])
+      await sendToKafka(producer, events, letters)
       return true
     } catch (error) {
       request.log.error(
@@ -140,6 +170,38 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
         'Kafka did not acknowledge the events; nothing is confirmed. Retry the same request: event ids make it safe.',
       ),
     )
+
+  /**
+   * The request's count of events against the cap (413) and the org's budget (429); undefined
+   * when it may go on. Counted before any event is validated: refusing must cost nothing.
+   */
+  const overLimit = (reply: FastifyReply, source: CollectorSource, org: string, count: number) => {
+    if (count > maxEvents) {
+      const rule = `must hold at most ${maxEvents} events (DUGOUT_COLLECTOR_MAX_EVENTS)`
+      return sendProblem(
+        reply,
+        problem(
+          PROBLEM_TYPES.payloadTooLarge,
+          413,
+          `the body holds ${count} events, more than the limit of ${maxEvents} per request; send them in several requests`,
+          [paramIssue('body', rule)],
+        ),
+      )
+    }
+    const decision = rateLimit.take(org, count, clock().getTime())
+    if (decision.ok) return undefined
+    telemetry.rateLimited.inc({ source })
+    void reply.header('retry-after', String(decision.retryAfterSeconds))
+    return sendProblem(
+      reply,
+      problem(
+        PROBLEM_TYPES.tooManyRequests,
+        429,
+        `org "${org}" sent more than its ${eventsPerSecond} events per second (DUGOUT_COLLECTOR_RATE_LIMIT); ` +
+          `retry in ${decision.retryAfterSeconds} s`,
+      ),
+    )
+  }
 
   const unsupported = (reply: FastifyReply, rule: string) =>
     sendProblem(
@@ -211,7 +273,7 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       summary:
         crm === 'hubspot'
           ? "HubSpot's webhook deliveries (signature v3, timestamp within 5 minutes)"
-          : 'Salesforce change data capture through a bridge (X-Dugout-Signature: sha256=<HMAC of the body>)',
+          : 'Salesforce change data capture through a bridge (X-Dugout-Timestamp, X-Dugout-Signature: sha256=<HMAC of timestamp.org.body>, within 5 minutes)',
       description: 'Not an API-key route: the CRM signs each delivery with the secret of the org.',
       security: [],
       params: z.object({ org: z.string() }),
@@ -220,8 +282,13 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
         200: WebhookAnswerSchema,
         400: problemResponse('Not a delivery of the expected shape (dead-lettered whole)'),
         401: problemResponse('The signature does not hold'),
-        413: problemResponse('The body is larger than DUGOUT_COLLECTOR_MAX_BODY_BYTES'),
+        413: problemResponse(
+          'The body is larger than DUGOUT_COLLECTOR_MAX_BODY_BYTES or holds more than DUGOUT_COLLECTOR_MAX_EVENTS items',
+        ),
         415: problemResponse('Not application/json'),
+        429: problemResponse(
+          "The org's events per second are spent (DUGOUT_COLLECTOR_RATE_LIMIT): retry after Retry-After",
+        ),
         503: problemResponse('Kafka did not acknowledge: nothing is confirmed'),
       },
     },
@@ -261,8 +328,13 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
           response: {
             202: BatchAnswerSchema,
             400: BatchAnswerSchema,
-            413: problemResponse('The body is larger than DUGOUT_COLLECTOR_MAX_BODY_BYTES'),
+            413: problemResponse(
+              'The body is larger than DUGOUT_COLLECTOR_MAX_BODY_BYTES or holds more than DUGOUT_COLLECTOR_MAX_EVENTS events',
+            ),
             415: problemResponse('Neither application/json nor application/x-ndjson'),
+            429: problemResponse(
+              "The org's events per second are spent (DUGOUT_COLLECTOR_RATE_LIMIT): retry after Retry-After",
+            ),
             503: problemResponse('Kafka did not acknowledge: nothing is confirmed, retry (event ids dedupe)'),
           },
         },
@@ -274,7 +346,10 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
           return unsupported(reply, `must be ${JSON_TYPE} (an array of events) or ${NDJSON_TYPE}`)
         }
         const format: BatchFormat = type === NDJSON_TYPE ? 'ndjson' : 'json-array'
-        const items = decodeBatch(bodyOf(request), format, defaultLimits(clock()))
+        const split = splitBatch(bodyOf(request), format)
+        const refused = overLimit(reply, 'api', org, split.ok ? split.parts.length : 1)
+        if (refused !== undefined) return refused
+        const items = split.ok ? await decodeInSlices(split.parts, defaultLimits(clock())) : [split.failure]
         const events: OutgoingEvent[] = []
         const letters: DeadLetter[] = []
         const rejected: CollectorIssue[][] = []
@@ -336,6 +411,8 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
           issue('(root)', 'type', 'must be the JSON array of a HubSpot delivery'),
         )
       }
+      const refused = overLimit(reply, 'hubspot', org, elements.length)
+      if (refused !== undefined) return refused
       const mapping = settings.mappings.orgs[org]?.hubspot
       return deliver(
         request,
@@ -354,7 +431,16 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
       const check =
         secret === undefined
           ? ({ ok: false, reason: 'no_secret' } as const)
-          : verifyBodySignature(singleHeader(request, BODY_SIGNATURE_HEADER), body, secret)
+          : verifyBridgeSignature(
+              {
+                org,
+                body,
+                signature: singleHeader(request, BRIDGE_HEADERS.signature),
+                timestamp: singleHeader(request, BRIDGE_HEADERS.timestamp),
+              },
+              secret,
+              clock(),
+            )
       if (!check.ok) return refuse(reply, 'salesforce', check.reason, `signature refused (${shown(check.reason)})`)
       const parsed = parseJson(body)
       if (typeof parsed !== 'object' || parsed === null) {
@@ -367,6 +453,8 @@ export async function registerCollectorRoutes(app: FastifyInstance, deps: Collec
         )
       }
       const elements: unknown[] = Array.isArray(parsed) ? parsed : [parsed]
+      const refused = overLimit(reply, 'salesforce', org, elements.length)
+      if (refused !== undefined) return refused
       const mapping = settings.mappings.orgs[org]?.salesforce
       return deliver(
         request,
@@ -396,6 +484,24 @@ export function registerMetricsRoute(app: FastifyInstance, registry: Registry): 
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
 }
 
+/**
+ * Decodes the events of a body in slices of about `SLICE_MS`, yielding to the event loop between
+ * them: validating 10,000 events takes about a second of CPU, and the loop also runs ingest's
+ * Kafka heartbeats, the worker and the reports.
+ */
+async function decodeInSlices(parts: readonly BatchPart[], limits: ValidationLimits): Promise<BatchItem[]> {
+  const items: BatchItem[] = []
+  let sliceStart = performance.now()
+  for (const [index, part] of parts.entries()) {
+    items.push(decodePart(part, index, limits))
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await yieldToLoop()
+      sliceStart = performance.now()
+    }
+  }
+  return items
+}
+
 function deadLetter(
   raw: string | Buffer,
   issues: readonly CollectorIssue[],
@@ -406,14 +512,15 @@ function deadLetter(
   eventId?: string,
   headers: Record<string, string> = {},
 ): DeadLetter {
+  const kept = keptRaw(raw)
   return {
-    raw,
+    raw: kept.raw,
     reason: formatReasons(issues),
     source,
     orgId: org,
     ...(eventId === undefined ? {} : { eventId }),
     rules: rulesOf(issues),
-    headers,
+    headers: { ...headers, ...kept.headers },
   }
 }
 

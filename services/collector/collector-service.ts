@@ -20,6 +20,8 @@ export async function collectorSettings(config: CollectorConfig): Promise<Collec
     salesforceSecrets: config.DUGOUT_SALESFORCE_SECRETS,
     mappings: await loadCrmMappings(config.DUGOUT_CRM_MAPPINGS),
     maxBodyBytes: config.DUGOUT_COLLECTOR_MAX_BODY_BYTES,
+    maxEvents: config.DUGOUT_COLLECTOR_MAX_EVENTS,
+    eventsPerSecond: config.DUGOUT_COLLECTOR_RATE_LIMIT,
     ...(config.DUGOUT_PUBLIC_URL === undefined ? {} : { publicUrl: config.DUGOUT_PUBLIC_URL }),
   }
 }

@@ -17,6 +17,8 @@ export interface CollectorTelemetry {
   resyncs: Counter<'source' | 'entity'>
   /** Requests refused before their content was looked at: bad key, signature or timestamp. */
   authFailures: Counter<'source' | 'reason'>
+  /** Requests refused with 429: the org's events per second were spent. */
+  rateLimited: Counter<'source'>
   requestDuration: Histogram<'route' | 'method' | 'status_code'>
 }
 
@@ -46,6 +48,12 @@ export function createCollectorTelemetry(registry: Registry = new Registry()): C
       name: 'dugout_collector_auth_failures_total',
       help: 'Requests refused for their credentials (API key, webhook signature or timestamp), by source and reason.',
       labelNames: ['source', 'reason'],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'dugout_collector_rate_limited_total',
+      help: "Requests refused with 429 because the org's events per second (DUGOUT_COLLECTOR_RATE_LIMIT) were spent, by source.",
+      labelNames: ['source'],
       registers,
     }),
     requestDuration: new Histogram({

@@ -3,7 +3,6 @@
  * sent to Kafka in batches. Invalid events are never dropped: each goes to the dead-letter topic
  * and to a rejected-lines file with its reasons, and the import goes on.
  */
-import readline from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import {
   decodeBatch,
@@ -27,7 +26,12 @@ export interface ImportSummary extends ImportProgress {
   seconds: number
   /** Orgs of the accepted events, for `--wait`. */
   orgs: string[]
+  /** The first few rejections (line or position, and reasons), for the command's summary. */
+  firstRejections: { line: number; reason: string }[]
 }
+
+/** How many rejections `ImportSummary.firstRejections` keeps. */
+export const FIRST_REJECTIONS = 5
 
 export interface ImportDeps {
   producer: EventProducer
@@ -58,6 +62,7 @@ export async function importEvents(input: Readable, options: ImportOptions, deps
   const maxInFlight = options.maxInFlight ?? 4
   const progress: ImportProgress = { read: 0, accepted: 0, rejected: 0, bytes: 0 }
   const orgs = new Set<string>()
+  const firstRejections: ImportSummary['firstRejections'] = []
   let confirmed = 0
   let batch: OutgoingEvent[] = []
   let letters: DeadLetter[] = []
@@ -85,6 +90,7 @@ export async function importEvents(input: Readable, options: ImportOptions, deps
     } else {
       progress.rejected++
       const reason = formatIssues(result.issues)
+      if (firstRejections.length < FIRST_REJECTIONS) firstRejections.push({ line: position, reason })
       letters.push({
         raw: result.raw,
         reason,
@@ -103,13 +109,14 @@ export async function importEvents(input: Readable, options: ImportOptions, deps
 
   try {
     if (options.format === 'ndjson') {
-      const lines = readline.createInterface({ input, crlfDelay: Infinity })
+      // Lines are read as bytes, not text: a line of invalid UTF-8 is rejected (invalid_utf8) with
+      // its number, as the API rejects it, instead of being decoded with U+FFFD and accepted.
       let lineNumber = 0
       let limits = deps.limits()
-      for await (const line of lines) {
+      for await (const line of byteLines(input)) {
         lineNumber++
-        progress.bytes += Buffer.byteLength(line) + 1
-        if (line.trim() === '') continue
+        progress.bytes += line.byteLength + 1
+        if (isBlank(line)) continue
         if (lineNumber % batchSize === 0) limits = deps.limits()
         await take(decodeEvent(line, limits), lineNumber)
       }
@@ -131,5 +138,30 @@ export async function importEvents(input: Readable, options: ImportOptions, deps
     )
   }
   deps.onProgress?.(progress)
-  return { ...progress, seconds: (now() - started) / 1000, orgs: [...orgs].sort() }
+  return { ...progress, seconds: (now() - started) / 1000, orgs: [...orgs].sort(), firstRejections }
+}
+
+/** The lines of a stream as bytes, without their `\n` (or `\r\n`). */
+async function* byteLines(input: Readable): AsyncGenerator<Buffer> {
+  let rest: Buffer = Buffer.alloc(0)
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer)
+    const data = rest.byteLength === 0 ? bytes : Buffer.concat([rest, bytes])
+    let start = 0
+    for (let end = data.indexOf(0x0a, start); end !== -1; end = data.indexOf(0x0a, start)) {
+      yield withoutCarriageReturn(data.subarray(start, end))
+      start = end + 1
+    }
+    // Copied, so that a long tail does not keep the whole chunk alive.
+    rest = Buffer.from(data.subarray(start))
+  }
+  if (rest.byteLength > 0) yield withoutCarriageReturn(rest)
+}
+
+function withoutCarriageReturn(line: Buffer): Buffer {
+  return line.byteLength > 0 && line[line.byteLength - 1] === 0x0d ? line.subarray(0, -1) : line
+}
+
+function isBlank(line: Buffer): boolean {
+  return line.every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d)
 }

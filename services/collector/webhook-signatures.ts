@@ -4,7 +4,11 @@
  * - HubSpot v3: base64(HMAC-SHA256(client secret, method + URI + raw body + timestamp)), with
  *   `X-HubSpot-Request-Timestamp` (epoch ms) at most 5 minutes away from our clock.
  *   https://developers.hubspot.com/docs/apps/legacy-apps/authentication/validating-requests
- * - Salesforce CDC bridge: `X-Dugout-Signature: sha256=<hex HMAC-SHA256(org secret, raw body)>`.
+ * - Salesforce CDC bridge: `X-Dugout-Timestamp: <epoch seconds>` and
+ *   `X-Dugout-Signature: sha256=<hex HMAC-SHA256(org secret, "<timestamp>.<org>.<raw body>")>`,
+ *   the timestamp at most 5 minutes away from our clock. Signing the timestamp bounds a captured
+ *   delivery's replay to that window; signing the org stops a delivery of one org being replayed
+ *   as another's that shares its secret.
  *
  * Every comparison is constant-time (`timingSafeEqual`) on digests of equal length.
  */
@@ -80,21 +84,44 @@ function hubSpotDigest(method: string, uri: string, body: Buffer, timestamp: str
     .digest()
 }
 
-/** The name of the header carrying the body signature of the Salesforce bridge. */
-export const BODY_SIGNATURE_HEADER = 'x-dugout-signature'
+/** The headers of a Salesforce bridge delivery. */
+export const BRIDGE_HEADERS = { signature: 'x-dugout-signature', timestamp: 'x-dugout-timestamp' } as const
 
-/** Checks `X-Dugout-Signature: sha256=<hex>` over the raw body. */
-export function verifyBodySignature(header: string | undefined, body: Buffer, secret: string): SignatureCheck {
-  if (header === undefined) return { ok: false, reason: 'missing' }
-  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim())
-  if (!match) return { ok: false, reason: 'malformed' }
-  const expected = createHmac('sha256', secret).update(body).digest()
+/** How far a bridge delivery's timestamp may be from our clock, as HubSpot's. */
+export const BRIDGE_MAX_AGE_MS = HUBSPOT_MAX_AGE_MS
+
+export interface BridgeSignedRequest {
+  org: string
+  body: Buffer
+  signature: string | undefined
+  timestamp: string | undefined
+}
+
+/** Checks the bridge's signature of `timestamp.org.body` at time `now`. */
+export function verifyBridgeSignature(request: BridgeSignedRequest, secret: string, now: Date): SignatureCheck {
+  const { signature, timestamp } = request
+  if (signature === undefined || timestamp === undefined) return { ok: false, reason: 'missing' }
+  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(signature.trim())
+  if (!match || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'malformed' }
+  if (Math.abs(now.getTime() - Number(timestamp) * 1000) > BRIDGE_MAX_AGE_MS) return { ok: false, reason: 'stale' }
+  const expected = bridgeDigest(request.org, request.body, timestamp, secret)
   return digestsEqual(Buffer.from(match[1]!, 'hex'), expected) ? { ok: true } : { ok: false, reason: 'mismatch' }
 }
 
-/** The `X-Dugout-Signature` value of a body, for the bridge that sends it (and tests). */
-export function signBody(body: Buffer | string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
+/**
+ * The two headers the bridge sends with `body` for `org` at time `now` (the bridge, tests,
+ * tooling): `{ 'x-dugout-timestamp', 'x-dugout-signature' }`.
+ */
+export function signBridge(org: string, body: Buffer | string, secret: string, now: Date): Record<string, string> {
+  const timestamp = String(Math.floor(now.getTime() / 1000))
+  return {
+    [BRIDGE_HEADERS.timestamp]: timestamp,
+    [BRIDGE_HEADERS.signature]: `sha256=${bridgeDigest(org, Buffer.from(body), timestamp, secret).toString('hex')}`,
+  }
+}
+
+function bridgeDigest(org: string, body: Buffer, timestamp: string, secret: string): Buffer {
+  return createHmac('sha256', secret).update(`${timestamp}.${org}.`, 'utf8').update(body).digest()
 }
 
 function digestsEqual(given: Buffer, expected: Buffer): boolean {

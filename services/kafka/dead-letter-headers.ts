@@ -21,6 +21,8 @@ export const DEAD_LETTER_HEADERS = {
   originOffset: 'dugout-origin-offset',
   /** API only: the event's position in the request body. */
   index: 'dugout-index',
+  /** Collector only: the original size in bytes of a dead letter kept in part. */
+  truncatedFrom: 'dugout-truncated-from',
 } as const
 
 /** The rule headers of a dead letter that broke `rules` (at least one; `invalid` if none was named). */

@@ -2,17 +2,12 @@
 // key comes out as events keyed by org_id on the events topic (the bytes as sent) and as dead
 // letters with the original bytes and the reason on the dead-letter topic. Topics are unique to
 // this run.
-import Fastify, { type FastifyInstance } from 'fastify'
 import { logLevel, type Consumer, type IHeaders } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
-import { apiKeyHash } from '../../services/runtime/api-keys.ts'
-import { installHttpApi } from '../../services/runtime/http-api.ts'
-import { registerCollectorRoutes } from '../../services/collector/collector-routes.ts'
-import { NO_MAPPINGS } from '../../services/collector/crm-mappings.ts'
 import { DEAD_LETTER_HEADERS as DLQ_HEADERS } from '../../services/kafka/dead-letter-headers.ts'
-import { createEventProducer, type EventProducer } from '../../services/kafka/event-producer.ts'
-import { createKafka, dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
+import { createKafka } from '../../services/kafka/kafka-client.ts'
+import { startCollectorServer, type CollectorServer } from '../support/collector-server.ts'
 import { config, uniqueName } from '../support/env.ts'
 
 const testConfig: DugoutConfig = {
@@ -23,33 +18,18 @@ const testConfig: DugoutConfig = {
 const kafka = createKafka(testConfig, undefined, { logLevel: logLevel.NOTHING })
 const KEY = 'int-test-key-acme-9c2d51'
 
-let app: FastifyInstance
-let producer: EventProducer
+let server: CollectorServer
 let consumer: Consumer | undefined
 let url: string
 
 beforeAll(async () => {
-  await ensureTopics(kafka, dugoutTopics(testConfig))
-  producer = await createEventProducer(kafka, testConfig)
-  app = Fastify()
-  await installHttpApi(app, { apiKeys: [apiKeyHash('acme', KEY, 'write')] })
-  await registerCollectorRoutes(app, {
-    producer,
-    clock: () => new Date(),
-    settings: {
-      hubspotSecrets: new Map(),
-      salesforceSecrets: new Map(),
-      mappings: NO_MAPPINGS,
-      maxBodyBytes: testConfig.DUGOUT_COLLECTOR_MAX_BODY_BYTES,
-    },
-  })
-  url = await app.listen({ host: '127.0.0.1', port: 0 })
+  server = await startCollectorServer(kafka, testConfig, KEY)
+  url = server.url
 })
 
 afterAll(async () => {
   await consumer?.disconnect()
-  await app?.close()
-  await producer?.disconnect()
+  await server?.close()
 })
 
 interface Received {

@@ -5,19 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { registerCollectorRoutes } from '../../services/collector/collector-routes.ts'
 import { DEAD_LETTER_HEADERS } from '../../services/kafka/dead-letter-headers.ts'
 import { installHttpApi } from '../../services/runtime/http-api.ts'
-import { collectorApp, KEYS, WRITE_KEYS, type Harness } from '../fixtures/webhooks/collector-harness.ts'
+import { collectorApp, KEYS, userEvent, WRITE_KEYS, type Harness } from '../fixtures/webhooks/collector-harness.ts'
 
 const URL = '/v1/orgs/acme/events'
-
-const userEvent = (id: string, org = 'acme') => ({
-  event_id: id,
-  org_id: org,
-  type: 'user.upserted',
-  schema_version: 1,
-  occurred_at: '2026-03-01T09:00:00Z',
-  source: { system: 'api' },
-  payload: { user_id: 'm1', display_name: 'Maya Manager', role: 'manager', manager_id: null, active: true },
-})
 
 const ndjson = (...lines: unknown[]) => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')
 

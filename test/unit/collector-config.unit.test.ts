@@ -12,6 +12,9 @@ import {
 } from '../../services/collector/crm-mappings.ts'
 import { MAPPINGS_FILE, mappings } from '../fixtures/webhooks/collector-harness.ts'
 
+/** A secret of 32 bytes or more that contains `marker`. */
+const LONG = (marker: string) => `${marker}-${'x'.repeat(32)}`
+
 const HEX = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' // SHA-256 of "abc"
 
 function configIssues(env: Record<string, string>): string[] {
@@ -54,7 +57,7 @@ describe('collector configuration', () => {
     // Every org is the local key's alone: the configuration cannot name it.
     ['DUGOUT_API_KEYS', `*:admin:sha256:${HEX}`, 'org:<read|write|admin>:sha256:<64 hex digits>'],
     ['DUGOUT_HUBSPOT_SECRETS', 'acme', 'org:secret'],
-    ['DUGOUT_SALESFORCE_SECRETS', 'acme:one,acme:two', 'one secret per org'],
+    ['DUGOUT_SALESFORCE_SECRETS', `acme:${'1'.repeat(32)},acme:${'2'.repeat(32)}`, 'one secret per org'],
     ['DUGOUT_COLLECTOR_MAX_BODY_BYTES', '10MB', 'whole number of bytes'],
     ['DUGOUT_PUBLIC_URL', 'dugout.example.com', 'http(s):// base URL'],
   ])('rejects %s=%s naming the variable and the rule', (name, value, rule) => {
@@ -66,12 +69,39 @@ describe('collector configuration', () => {
 
   it('never prints a secret: dugout config and logs see only which orgs have one', () => {
     const c = loadConfig({
-      DUGOUT_HUBSPOT_SECRETS: 'acme:s3cr3t-1,globex:s3cr3t-2',
-      DUGOUT_SALESFORCE_SECRETS: 'acme:s3cr3t-3',
+      DUGOUT_HUBSPOT_SECRETS: `acme:${LONG('s3cr3t-1')},globex:${LONG('s3cr3t-2')}`,
+      DUGOUT_SALESFORCE_SECRETS: `acme:${LONG('s3cr3t-3')}`,
     })
-    expect(c.DUGOUT_HUBSPOT_SECRETS.get('acme')).toBe('s3cr3t-1')
+    expect(c.DUGOUT_HUBSPOT_SECRETS.get('acme')).toBe(LONG('s3cr3t-1'))
     expect(JSON.stringify(c)).not.toContain('s3cr3t')
     expect(JSON.stringify(c.DUGOUT_HUBSPOT_SECRETS)).toBe('{"acme":"(set)","globex":"(set)"}')
+  })
+
+  it.each(['DUGOUT_HUBSPOT_SECRETS', 'DUGOUT_SALESFORCE_SECRETS'])(
+    'refuses a %s secret shorter than 32 bytes, naming the org and the rule but not the value',
+    (name) => {
+      const issues = configIssues({ [name]: `acme:${LONG('fine')},globex:sh0rt-s3cr3t` })
+      expect(issues).toEqual([`${name}: each secret must be at least 32 bytes (too short for globex) (got (set))`])
+      expect(issues.join()).not.toContain('s3cr3t')
+    },
+  )
+
+  it('does not print the secrets of a malformed list in its error', () => {
+    const issues = configIssues({ DUGOUT_HUBSPOT_SECRETS: `acme:${LONG('s3cr3t-1')};globex ${LONG('s3cr3t-2')}` })
+    expect(issues).toHaveLength(1)
+    expect(issues[0]).toContain('DUGOUT_HUBSPOT_SECRETS: must be a comma-separated list of org:secret')
+    expect(issues[0]).not.toContain('s3cr3t')
+  })
+
+  it('reads the cap on events per request and the rate per org, with their defaults', () => {
+    expect(loadConfig({})).toMatchObject({ DUGOUT_COLLECTOR_MAX_EVENTS: 10_000, DUGOUT_COLLECTOR_RATE_LIMIT: 5_000 })
+    expect(loadConfig({ DUGOUT_COLLECTOR_MAX_EVENTS: '500' }).DUGOUT_COLLECTOR_MAX_EVENTS).toBe(500)
+    expect(configIssues({ DUGOUT_COLLECTOR_MAX_EVENTS: '0' })[0]).toContain(
+      'DUGOUT_COLLECTOR_MAX_EVENTS: must be a whole number of events from 1 to 100000',
+    )
+    expect(configIssues({ DUGOUT_COLLECTOR_RATE_LIMIT: 'fast' })[0]).toContain(
+      'DUGOUT_COLLECTOR_RATE_LIMIT: must be a whole number of events per second',
+    )
   })
 
   it('keeps the public URL without a trailing slash', () => {

@@ -1,11 +1,11 @@
 // POST /v1/webhooks/salesforce/:org: Change Data Capture messages relayed by a bridge that signs
-// the raw body. Recorded messages map to exactly the expected events, one per record; GAP events
+// timestamp.org.body. Recorded messages map to exactly the expected events, one per record; GAP events
 // become resync dead letters; replays keep their ids.
 import { afterEach, describe, expect, it } from 'vitest'
 import { CrmEvent } from '../../schemas/events.schema.ts'
 import { defaultLimits } from '../../schemas/event-validation.ts'
 import { mapSalesforceDelivery } from '../../services/collector/salesforce-mapper.ts'
-import { signBody } from '../../services/collector/webhook-signatures.ts'
+import { BRIDGE_MAX_AGE_MS, signBridge } from '../../services/collector/webhook-signatures.ts'
 import {
   collectorApp,
   fixtureText,
@@ -82,7 +82,7 @@ async function deliver(body: string, headers: Record<string, string> = {}, path 
     url: path,
     headers: {
       'content-type': 'application/json',
-      'x-dugout-signature': signBody(body, SECRETS.salesforce.acme),
+      ...signBridge('acme', body, SECRETS.salesforce.acme, NOW),
       ...headers,
     },
     payload: body,
@@ -151,25 +151,56 @@ describe('POST /v1/webhooks/salesforce/:org', () => {
     expect(harness.producer.events.slice(3)).toEqual(harness.producer.events.slice(0, 3))
   })
 
+  const signed = (body: string, at = NOW, secret = SECRETS.salesforce.acme, org = 'acme') =>
+    signBridge(org, body, secret, at)
+  const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000)
+
   it.each([
     ['no signature', { 'x-dugout-signature': undefined }],
+    ['no timestamp', { 'x-dugout-timestamp': undefined }],
     ['a malformed signature', { 'x-dugout-signature': 'md5=abc' }],
-    ['a signature with another secret', { 'x-dugout-signature': signBody(OPPORTUNITY_UPDATE, 'guess') }],
-    ['a signature of another body', { 'x-dugout-signature': signBody('{}', SECRETS.salesforce.acme) }],
+    ['a malformed timestamp', { 'x-dugout-timestamp': '2026-03-02T10:05:00Z' }],
+    ['a signature with another secret', signed(OPPORTUNITY_UPDATE, NOW, 'guess-'.repeat(8))],
+    ['a signature of another body', signed('{}')],
+    ['a signature for another org', signed(OPPORTUNITY_UPDATE, NOW, SECRETS.salesforce.acme, 'globex')],
+    ['a timestamp changed after signing', { 'x-dugout-timestamp': String(Math.floor(NOW.getTime() / 1000) + 1) }],
+    ['a delivery signed more than 5 minutes ago', signed(OPPORTUNITY_UPDATE, minutes(-5.1))],
+    ['a delivery signed more than 5 minutes ahead', signed(OPPORTUNITY_UPDATE, minutes(5.1))],
   ])('refuses %s with 401 and produces nothing', async (_case, override) => {
     harness = await collectorApp()
-    const headers = Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined)) as Record<
-      string,
-      string
-    >
-    const response = await harness.app.inject({
-      method: 'POST',
-      url: PATH,
-      headers: { 'content-type': 'application/json', ...headers },
-      payload: OPPORTUNITY_UPDATE,
-    })
+    const headers = Object.fromEntries(
+      Object.entries({ 'content-type': 'application/json', ...signed(OPPORTUNITY_UPDATE), ...override }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    ) as Record<string, string>
+    const response = await harness.app.inject({ method: 'POST', url: PATH, headers, payload: OPPORTUNITY_UPDATE })
     expect(response.statusCode).toBe(401)
     nothingProduced()
+  })
+
+  it('refuses a captured delivery replayed after 5 minutes with 401 (stale), having accepted it once', async () => {
+    let now = NOW
+    harness = await collectorApp({}, () => now)
+    const captured = signed(OPPORTUNITY_UPDATE)
+    const send = () =>
+      harness.app.inject({
+        method: 'POST',
+        url: PATH,
+        headers: { 'content-type': 'application/json', ...captured },
+        payload: OPPORTUNITY_UPDATE,
+      })
+    expect((await send()).statusCode).toBe(200)
+    now = new Date(NOW.getTime() + BRIDGE_MAX_AGE_MS - 1000)
+    expect((await send()).statusCode).toBe(200)
+    now = new Date(NOW.getTime() + BRIDGE_MAX_AGE_MS + 1000)
+    const replay = await send()
+    expect(replay.statusCode).toBe(401)
+    expect(replay.json()).toMatchObject({ status: 401, detail: 'signature refused (stale)' })
+    expect(harness.producer.events).toHaveLength(4)
+    const failures = await harness.metrics.authFailures.get()
+    expect(failures.values).toEqual([
+      expect.objectContaining({ labels: { source: 'salesforce', reason: 'stale' }, value: 1 }),
+    ])
   })
 
   it('refuses an org without a Salesforce secret (wrong org) with 401', async () => {

@@ -96,3 +96,44 @@ describe('importEvents', () => {
     })
   })
 })
+
+describe('importEvents and invalid UTF-8', () => {
+  it('rejects an NDJSON line of invalid UTF-8 with its line number (invalid_utf8), as the API does', async () => {
+    const { producer, sent, dead } = recordingProducer()
+    const rejected = sink()
+    // Line 2 holds a Latin-1 "é" (0xE9), not UTF-8; line 3 a valid "é", split across two chunks.
+    const [before, after] = valid('e2').split('m1')
+    const bad = Buffer.concat([Buffer.from(`${before}m`), Buffer.from([0xe9]), Buffer.from(after!)])
+    const good = Buffer.from(valid('e3').replace('"m1"', '"mé"'))
+    const body = Buffer.concat([Buffer.from(`${valid('e1')}\r\n`), bad, Buffer.from('\n'), good, Buffer.from('\n')])
+    const cut = body.indexOf(Buffer.from('é')) + 1
+    const summary = await importEvents(
+      Readable.from([body.subarray(0, cut), body.subarray(cut)]),
+      { format: 'ndjson', sourceName: 'latin1.ndjson' },
+      { producer, limits, rejected: rejected.stream },
+    )
+    expect(summary).toMatchObject({
+      read: 3,
+      accepted: 2,
+      rejected: 1,
+      firstRejections: [{ line: 2, reason: '(root): is not valid UTF-8 text (invalid_utf8)' }],
+    })
+    expect(sent.map((e) => JSON.parse(e.value.toString()).event_id)).toEqual(['e1', 'e3'])
+    expect(sent.map((e) => e.value.toString()).join()).not.toContain('\uFFFD')
+    expect(dead.map((d) => [d.source, d.rules])).toEqual([['import:latin1.ndjson:2', ['invalid_utf8']]])
+    expect(JSON.parse(rejected.lines[0]!)).toMatchObject({ line: 2, reasons: [{ rule: 'invalid_utf8' }] })
+  })
+
+  it('rejects a JSON-array file of invalid UTF-8 as a whole, as the API does', async () => {
+    const { producer, sent, dead } = recordingProducer()
+    const body = Buffer.concat([Buffer.from(`[${valid('e1')},`), Buffer.from([0xff]), Buffer.from(`${valid('e2')}]`)])
+    const summary = await importEvents(
+      Readable.from([body]),
+      { format: 'json-array', sourceName: 'bad.json' },
+      { producer, limits },
+    )
+    expect(summary).toMatchObject({ accepted: 0, rejected: 1 })
+    expect(sent).toEqual([])
+    expect(dead[0]!.rules).toEqual(['invalid_utf8'])
+  })
+})

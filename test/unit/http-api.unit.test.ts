@@ -25,7 +25,7 @@ import {
 } from '../../services/runtime/http-api.ts'
 import { startHttpServer } from '../../services/runtime/http-server.ts'
 import { localApiKeyHashes } from '../../services/runtime/local-api-key.ts'
-import { memoryProducer, NOW, mappings } from '../fixtures/webhooks/collector-harness.ts'
+import { memoryProducer, NOW, mappings, userEvent } from '../fixtures/webhooks/collector-harness.ts'
 
 const KEY = {
   acmeRead: 'acme-read-key-Qm4Tz8Lw2Nc',
@@ -43,16 +43,6 @@ const CONFIGURED: ApiKeyHash[] = [
   apiKeyHash('globex', KEY.globexAdmin, 'admin'),
   ...localApiKeyHashes(KEY.local),
 ]
-
-const userEvent = (id: string, org: string) => ({
-  event_id: id,
-  org_id: org,
-  type: 'user.upserted',
-  schema_version: 1,
-  occurred_at: '2026-03-01T09:00:00Z',
-  source: { system: 'api' },
-  payload: { user_id: 'm1', display_name: 'Maya Manager', role: 'manager', manager_id: null, active: true },
-})
 
 /** One request of each org route, for org `org`, with a body that route accepts. */
 function orgRequests(org: string) {
