@@ -87,11 +87,27 @@ interface Scope {
   key: (column: string) => SqlFragment
   /** Whether a day (an expression) is in the window. */
   inWindow: (day: SqlFragment) => SqlFragment
+  /** Instants bracketing the window's days, to prune partitions: one span, or up to SPANS. */
+  bounds: SqlFragment
   /** The default currency of the row's org. */
   currency: SqlFragment
 }
 
 const NONE = sql``
+
+/**
+ * Spans (runs of at most 31 days) one window of the set scope may join: a window is then one round
+ * of statements for live days and a backfill's older ones alike. Span i is bracketed by the
+ * parameters `lo_i`, `hi_i` (DateTime64(3, 'UTC')); a window of fewer spans repeats its last. The
+ * other reads take `lo` (the earliest) and `hi` (the latest).
+ */
+export const SPANS = 4
+export const SPAN_BOUNDS = new SqlFragment(
+  `(${Array.from(
+    { length: SPANS },
+    (_, i) => `(occurred_at >= {lo_${i}:DateTime64(3, 'UTC')} AND occurred_at < {hi_${i}:DateTime64(3, 'UTC')})`,
+  ).join(' OR ')})`,
+)
 const SCOPES: Record<FactScope, Omit<Scope, 'k'>> = {
   org: {
     org: sql`org_id = {org:String}`,
@@ -100,6 +116,7 @@ const SCOPES: Record<FactScope, Omit<Scope, 'k'>> = {
     on: () => NONE,
     key: (column) => new SqlFragment(column),
     inWindow: (day) => sql`has({days:Array(Date)}, ${day})`,
+    bounds: sql`occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}`,
     currency: sql`{currency:String}`,
   },
   set: {
@@ -110,6 +127,7 @@ const SCOPES: Record<FactScope, Omit<Scope, 'k'>> = {
     key: (column) => new SqlFragment(`(org_id, ${column})`),
     inWindow: (day) =>
       sql`(org_id, ${day}) IN (SELECT arrayJoin(arrayZip({pair_orgs:Array(String)}, {pair_days:Array(Date)})))`,
+    bounds: SPAN_BOUNDS,
     currency: sql`transform(org_id, {orgs:Array(String)}, {currencies:Array(String)}, '')`,
   },
 }
@@ -137,7 +155,7 @@ const W = cte(
          attendee_ids, from_id, to_ids
   FROM {db:Identifier}.events
   WHERE ${s.org} ${s.k}
-    AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
+    AND ${s.bounds}
     AND ${s.inWindow(sql`toDate(occurred_at, {tz:String})`)}
   LIMIT 1 BY ${s.c}event_id`,
 )

@@ -27,6 +27,8 @@ import {
   materializeCte,
   materializedTableParam,
   METRICS_DEFINITION_VERSION,
+  SPAN_BOUNDS,
+  SPANS,
 } from './metric-facts.ts'
 import { getUsableOrgSettings, getUsableOrgSettingsOf } from './org-settings.ts'
 import { sql, SqlFragment } from '../clickhouse/sql.ts'
@@ -222,7 +224,7 @@ const AFFECTED_PAIRS = sql`
       SELECT org_id, type, occurred_at, opportunity_id, thread_id, toDate(occurred_at, {tz:String}) AS day
       FROM {db:Identifier}.events
       WHERE org_id IN {orgs:Array(String)}
-        AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
+        AND ${SPAN_BOUNDS}
         AND (org_id, toDate(occurred_at, {tz:String})) IN (SELECT arrayJoin(arrayZip({pair_orgs:Array(String)}, {pair_days:Array(Date)})))
     ),
     messages AS (SELECT org_id, thread_id, occurred_at FROM touched WHERE type = 'message.sent'),
@@ -360,19 +362,42 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     return [...groups.values()].sort((a, b) => (a.tz < b.tz ? -1 : 1))
   }
 
-  /** The windows of a group: its pairs cut into spans of at most `MAX_RUN_DAYS` days. */
-  function windows(g: TzGroup): { orgs: TzGroup['orgs']; days: string[]; pairs: [string, string][] }[] {
+  /**
+   * The windows of a group: its days cut into spans of at most `MAX_RUN_DAYS` days, and up to
+   * SPANS spans (in day order) of at most `MAX_RUN_DAYS` days in all in a window; each window has
+   * its pairs and its spans' bounds.
+   */
+  function windows(g: TzGroup): Window[] {
     const allDays = [...new Set(g.orgs.flatMap((o) => o.days))].sort()
-    const out: { orgs: TzGroup['orgs']; days: string[]; pairs: [string, string][] }[] = []
+    const spans: string[][] = []
     for (let i = 0; i < allDays.length;) {
       const last = addDays(allDays[i]!, MAX_RUN_DAYS - 1)
       let j = i
       while (j < allDays.length && allDays[j]! <= last) j++
-      const span = allDays.slice(i, j)
-      const inSpan = (day: string) => day >= span[0]! && day <= last
-      const orgs = g.orgs.map((o) => ({ ...o, days: o.days.filter(inSpan) })).filter((o) => o.days.length > 0)
-      out.push({ orgs, days: span, pairs: orgs.flatMap((o) => o.days.map((day): [string, string] => [o.org, day])) })
+      spans.push(allDays.slice(i, j))
       i = j
+    }
+    // Spans share a window while it holds at most SPANS of them and MAX_RUN_DAYS days in all: a
+    // live day and a few older ones are one round, and no statement reads more days than before.
+    const batches: string[][][] = []
+    for (const span of spans) {
+      const batch = batches[batches.length - 1]
+      if (batch && batch.length < SPANS && batch.flat().length + span.length <= MAX_RUN_DAYS) batch.push(span)
+      else batches.push([span])
+    }
+    const out: Window[] = []
+    for (const these of batches) {
+      const days = these.flat()
+      const inWindow = new Set(days)
+      const orgs = g.orgs
+        .map((o) => ({ ...o, days: o.days.filter((d) => inWindow.has(d)) }))
+        .filter((o) => o.days.length > 0)
+      out.push({
+        orgs,
+        days,
+        pairs: orgs.flatMap((o) => o.days.map((day): [string, string] => [o.org, day])),
+        bounds: spanBounds(these),
+      })
     }
     return out
   }
@@ -380,7 +405,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
   /** Recomputes the windows, under one generation; returns the pairs and rows written. */
   async function recomputeWindows(
     tz: string,
-    list: ReturnType<typeof windows>,
+    list: Window[],
   ): Promise<{ days: number; rows: number; windows: number }> {
     if (list.length === 0) return { days: 0, rows: 0, windows: 0 }
     // computed_at is taken before any event is read: a later computed_at saw at least as much.
@@ -401,7 +426,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
         orgs: window.orgs.map((o) => o.org),
         currencies: window.orgs.map((o) => o.currency),
         ...pairParams(window.pairs),
-        ...instantBounds(window.days),
+        ...window.bounds,
         ...stamp,
         ...tmp,
       }
@@ -447,7 +472,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
         tz: g.tz,
         orgs: g.orgs.map((o) => o.org),
         ...pairParams(g.orgs.flatMap((o) => o.days.map((day): [string, string] => [o.org, day]))),
-        ...instantBounds(all),
+        ...spanBoundsOf(all),
       },
       format: 'JSONEachRow',
     })
@@ -566,6 +591,39 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     pruneSuperseded,
     pruneSupersededOf,
   }
+}
+
+/** A window of a set-based recompute: its orgs (and their days in it), days, pairs and bounds. */
+interface Window {
+  orgs: { org: string; currency: string; days: string[] }[]
+  days: string[]
+  pairs: [string, string][]
+  bounds: Record<string, string>
+}
+
+/** `lo`, `hi` and each span's `lo_i`, `hi_i` (SPAN_BOUNDS); a window of fewer spans repeats its last. */
+function spanBounds(spans: readonly string[][]): Record<string, string> {
+  const all = spans.flat()
+  const out: Record<string, string> = { ...instantBounds(all) }
+  for (let i = 0; i < SPANS; i++) {
+    const { lo, hi } = instantBounds(spans[Math.min(i, spans.length - 1)]!)
+    out[`lo_${i}`] = lo
+    out[`hi_${i}`] = hi
+  }
+  return out
+}
+
+/** The bounds of any days: their spans of at most MAX_RUN_DAYS, more than SPANS of them merged into the last. */
+function spanBoundsOf(days: readonly string[]): Record<string, string> {
+  const sorted = [...new Set(days)].sort()
+  const spans: string[][] = []
+  for (const day of sorted) {
+    const span = spans[spans.length - 1]
+    if (span && day <= addDays(span[0]!, MAX_RUN_DAYS - 1)) span.push(day)
+    else if (spans.length < SPANS) spans.push([day])
+    else spans[spans.length - 1]!.push(day)
+  }
+  return spanBounds(spans)
 }
 
 /** The (org, day) pairs as the `pair_orgs` and `pair_days` parameters of the set scope. */
