@@ -150,18 +150,22 @@ describe('weeklyInsightsFanOutWorkflow', () => {
       workflowsPath: WORKFLOWS_PATH,
       activities,
     })
-    const started = Date.now()
+    const workflowId = uniqueName('insights-fan-out')
     const result = await worker.runUntil(
       env.client.workflow.execute(weeklyInsightsFanOutWorkflow, {
         taskQueue,
-        workflowId: uniqueName('insights-fan-out'),
+        workflowId,
         args: [{ org, week: '2026-02-09' }],
       }),
     )
     expect(checks).toEqual([org, org, org])
     expect(result.started).toEqual(['mgr-1', 'mgr-2', 'mgr-3'])
     expect(sent.filter((m) => m.messageId.includes('.2026-02-09@'))).toHaveLength(3)
-    // Two minutes of waiting, skipped by the test server.
-    expect(Date.now() - started).toBeLessThan(60_000)
+    // A durable timer of a minute between the checks: two of them, both before the first child.
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []
+    const timers = events.filter((e) => e.timerStartedEventAttributes)
+    expect(timers.map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds))).toEqual([60, 60])
+    const firstChild = events.findIndex((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
+    expect(events.indexOf(timers[1]!)).toBeLessThan(firstChild)
   }, 120_000)
 })
