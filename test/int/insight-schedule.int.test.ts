@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InsightThresholds } from '../../schemas/insights.schema.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { generateOrg } from '../../services/demo/org-generator.ts'
-import { createInsightActivities, previousWeek } from '../../services/insights/insight-activities.ts'
+import {
+  createInsightActivities,
+  previousWeek,
+  type InsightActivityDeps,
+} from '../../services/insights/insight-activities.ts'
 import {
   ensureInsightSchedule,
   ensureInsightSchedulesSchedule,
@@ -53,6 +57,26 @@ const deleteOrgSchedules = async (o: string) => {
   for (const id of await orgSchedules(o)) await client.schedule.getHandle(id).delete()
 }
 
+/** A worker of the insight workflows on `queue`, over this file's org; it sends nothing. */
+async function insightWorker(queue: { TEMPORAL_TASK_QUEUE: string }, temporal?: InsightActivityDeps['temporal']) {
+  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS })
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: queue.TEMPORAL_TASK_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createInsightActivities({
+      ch,
+      mailer: { send: () => Promise.reject(new Error('nothing to send')) },
+      clock: () => new Date(),
+      thresholds: InsightThresholds.parse({}),
+      optOutSecret: 'schedule-test-secret-of-32-characters',
+      ...(temporal === undefined ? {} : { temporal }),
+    }),
+  })
+  return { worker, nativeConnection }
+}
+
 describe('ensureInsightSchedule', () => {
   it('creates the Schedule of an org and zone, then updates it in place', async () => {
     const other = uniqueName('schedorg')
@@ -87,20 +111,7 @@ describe('ensureInsightSchedule', () => {
     const queue = { TEMPORAL_TASK_QUEUE: uniqueName('insights') }
     const handle = client.schedule.getHandle(insightScheduleId(empty, 'UTC'))
     // An org with no events: the fan-out finds no managers, which is enough to see it run.
-    const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS })
-    const worker = await Worker.create({
-      connection: nativeConnection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: queue.TEMPORAL_TASK_QUEUE,
-      workflowsPath: WORKFLOWS_PATH,
-      activities: createInsightActivities({
-        ch,
-        mailer: { send: () => Promise.reject(new Error('nothing to send')) },
-        clock: () => new Date(),
-        thresholds: InsightThresholds.parse({}),
-        optOutSecret: 'schedule-test-secret-of-32-characters',
-      }),
-    })
+    const { worker, nativeConnection } = await insightWorker(queue)
     try {
       await ensureInsightSchedule(client, queue, empty, 'UTC')
       await handle.trigger()
@@ -158,21 +169,7 @@ describe("the org's Schedules follow its managers' time zones", () => {
 
   it("the hourly Schedule runs at once when created, and makes every org's Schedules", async () => {
     const queue = { TEMPORAL_TASK_QUEUE: uniqueName('insights') }
-    const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS })
-    const worker = await Worker.create({
-      connection: nativeConnection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: queue.TEMPORAL_TASK_QUEUE,
-      workflowsPath: WORKFLOWS_PATH,
-      activities: createInsightActivities({
-        ch,
-        mailer: { send: () => Promise.reject(new Error('nothing to send')) },
-        clock: () => new Date(),
-        thresholds: InsightThresholds.parse({}),
-        optOutSecret: 'schedule-test-secret-of-32-characters',
-        temporal: { client, config: queue },
-      }),
-    })
+    const { worker, nativeConnection } = await insightWorker(queue, { client, config: queue })
     const hourly = client.schedule.getHandle(insightSchedulesScheduleId(queue))
     try {
       expect(await ensureInsightSchedulesSchedule(client, queue)).toBe('created')

@@ -30,6 +30,7 @@ import {
 import { createProjectionActivities } from '../../services/projections/projection-activities.ts'
 import { testClickHouse } from '../support/env.ts'
 import { insertRawEvents, type RawEvent } from '../support/event-store-fixtures.ts'
+import { startSmtpInbox } from '../support/smtp-inbox.ts'
 
 const ch = testClickHouse('insight_send')
 const org = 'sendorg'
@@ -273,24 +274,8 @@ describe('dugout insights send and status', () => {
 describe('an SMTP server that goes silent after DATA', () => {
   it('fails the attempt, logs nothing, and the retry is the one message the server accepts', async () => {
     // The first DATA is read whole and never answered: no 250, so the server took nothing on.
-    const silent = { accepted: [] as string[], dataReceived: 0 }
-    const server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        const chunks: Buffer[] = []
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-        stream.on('end', () => {
-          if (silent.dataReceived++ === 0) return
-          silent.accepted.push(/^Message-ID: (.+)$/im.exec(Buffer.concat(chunks).toString())![1]!.trim())
-          callback()
-        })
-      },
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const { port } = server.server.address() as AddressInfo
-    const quick = createSmtpMailer(`smtp://127.0.0.1:${port}?socketTimeout=1500`, 'Dugout <dugout@localhost>')
+    const silent = await startSmtpInbox({ silentFirst: 1 })
+    const quick = createSmtpMailer(`${silent.url}?socketTimeout=1500`, 'Dugout <dugout@localhost>')
     const request = { org, manager: 'mgr-1', week: '2026-02-09' }
     try {
       await expect(sendWeeklyInsight({ ...deps, mailer: quick }, request)).rejects.toThrow(/timeout/i)
@@ -299,11 +284,14 @@ describe('an SMTP server that goes silent after DATA', () => {
         status: 'sent',
         message_id: insightMessageId(request),
       })
-      expect(silent).toEqual({ accepted: [insightMessageId(request)], dataReceived: 2 })
+      expect({ accepted: silent.accepted, dataReceived: silent.dataReceived() }).toEqual({
+        accepted: [insightMessageId(request)],
+        dataReceived: 2,
+      })
       expect((await sentInsights(ch, request)).map((r) => r.manager_id)).toEqual(['mgr-1'])
     } finally {
       quick.close()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await silent.close()
     }
   })
 })

@@ -6,10 +6,8 @@
 import { Client, Connection } from '@temporalio/client'
 import { NativeConnection, Worker } from '@temporalio/worker'
 import fs from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTemporal, waitForTemporal } from '../../infra/stack/temporal-server.ts'
 import { runningProcess, stopProcess, type ProcessPaths } from '../../infra/stack/processes.ts'
@@ -25,6 +23,7 @@ import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
 import { config, testClickHouse, uniqueName } from '../support/env.ts'
 import { insertRawEvents, type RawEvent } from '../support/event-store-fixtures.ts'
 import { freePort } from '../support/processes.ts'
+import { startSmtpInbox, type SmtpInbox } from '../support/smtp-inbox.ts'
 
 const ch = testClickHouse('insight_outage')
 const org = uniqueName('outage').toLowerCase().replaceAll('_', '-')
@@ -34,20 +33,7 @@ const db = path.join(instance, 'temporal.db')
 let temporal: typeof config
 // mgr-1 of a generated org lives in New York (services/demo/org-generator.ts).
 const ZONE = 'America/New_York'
-const accepted: string[] = []
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS'],
-  logger: false,
-  onData(stream, _session, callback) {
-    const chunks: Buffer[] = []
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-    stream.on('end', () => {
-      accepted.push(/^Message-ID: (.+)$/im.exec(Buffer.concat(chunks).toString())![1]!.trim())
-      callback()
-    })
-  },
-})
+let smtp: SmtpInbox
 
 const startServer = async () => {
   await startTemporal(temporal, paths, () => undefined, db)
@@ -62,7 +48,7 @@ beforeAll(async () => {
     DUGOUT_TEMPORAL_UI_PORT: await freePort(),
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
   }
-  await Promise.all([startServer(), new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve))])
+  ;[smtp] = await Promise.all([startSmtpInbox(), startServer()])
   await migrate(ch)
   const lastWeek = addDays(weekOf(dayIn(new Date(), ZONE)), -7)
   const events = generateOrg({ org, managers: 2, repsPerManager: 2, weeks: 3, seed: 9, start: addDays(lastWeek, -14) })
@@ -73,7 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopProcess(paths, 'temporal', 5000)
-  await new Promise<void>((resolve) => smtp.close(() => resolve()))
+  await smtp?.close()
   await ch.close()
   fs.rmSync(instance, { recursive: true, force: true })
 })
@@ -129,10 +115,7 @@ describe('Temporal down over the Monday', () => {
     connection = await Connection.connect({ address: temporal.TEMPORAL_ADDRESS })
     const client = new Client({ connection, namespace: temporal.TEMPORAL_NAMESPACE })
     const nativeConnection = await NativeConnection.connect({ address: temporal.TEMPORAL_ADDRESS })
-    const mailer = createSmtpMailer(
-      `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
-      'Dugout <dugout@localhost>',
-    )
+    const mailer = createSmtpMailer(smtp.url, 'Dugout <dugout@localhost>')
     const worker = await Worker.create({
       connection: nativeConnection,
       namespace: temporal.TEMPORAL_NAMESPACE,
@@ -160,12 +143,12 @@ describe('Temporal down over the Monday', () => {
       })
       const week = previousWeek(due, ZONE)
       expect(result).toMatchObject({ week, started: ['mgr-1'], alreadyStarted: [] })
-      expect(accepted).toEqual([`<insights.${org}.mgr-1.${week}@dugout>`])
+      expect(smtp.accepted).toEqual([`<insights.${org}.mgr-1.${week}@dugout>`])
       // Once: no second catch-up action, and nothing more sent.
       await new Promise((resolve) => setTimeout(resolve, 3000))
       const after = await handle.describe()
       expect(after.info.recentActions).toHaveLength(1)
-      expect(accepted).toHaveLength(1)
+      expect(smtp.accepted).toHaveLength(1)
     } finally {
       mailer.close()
       await handle.delete()

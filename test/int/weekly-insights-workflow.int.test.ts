@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InsightThresholds } from '../../schemas/insights.schema.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { generateOrg } from '../../services/demo/org-generator.ts'
-import { createInsightActivities } from '../../services/insights/insight-activities.ts'
+import { createInsightActivities, type InsightActivityDeps } from '../../services/insights/insight-activities.ts'
 import type { MailMessage, Mailer } from '../../services/insights/insight-sender.ts'
 import { createProjectionActivities } from '../../services/projections/projection-activities.ts'
 import { WORKFLOWS_PATH } from '../../services/worker/worker-service.ts'
@@ -68,17 +68,22 @@ afterAll(async () => {
   await ch.close()
 })
 
+/** The real insight activities over this file's org and the counting Mailer. */
+const fanOutActivities = (extra: Partial<InsightActivityDeps> = {}) =>
+  createInsightActivities({
+    ch,
+    mailer,
+    clock: () => new Date('2026-02-23T07:00:00Z'),
+    publicUrl: 'http://dugout.test',
+    thresholds: InsightThresholds.parse({}),
+    optOutSecret: 'fan-out-test-secret-of-32-characters',
+    ...extra,
+  })
+
 describe('weeklyInsightsFanOutWorkflow', () => {
   it('sends each manager with an email once, however often the week is fanned out', async () => {
     const taskQueue = uniqueName('insights')
-    const activities = createInsightActivities({
-      ch,
-      mailer,
-      clock: () => new Date('2026-02-23T07:00:00Z'),
-      publicUrl: 'http://dugout.test',
-      thresholds: InsightThresholds.parse({}),
-      optOutSecret: 'fan-out-test-secret-of-32-characters',
-    })
+    const activities = fanOutActivities()
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
@@ -130,13 +135,7 @@ describe('weeklyInsightsFanOutWorkflow', () => {
   it('waits for the metrics to catch up before it starts a manager, checking every minute', async () => {
     const taskQueue = uniqueName('insights')
     const checks: string[] = []
-    const activities = createInsightActivities({
-      ch,
-      mailer,
-      clock: () => new Date('2026-02-23T07:00:00Z'),
-      publicUrl: 'http://dugout.test',
-      thresholds: InsightThresholds.parse({}),
-      optOutSecret: 'fan-out-test-secret-of-32-characters',
+    const activities = fanOutActivities({
       async metricsSettled(o) {
         checks.push(o)
         // Sent mail before the metrics settle would be a send that skipped the wait.
