@@ -1,4 +1,5 @@
 /** Shared pieces of the benchmarks: data, child processes, memory, percentiles, output. */
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -83,9 +84,39 @@ export function printFigures(title: string, figures: Figure[]): void {
   for (const f of figures) {
     const verdict = f.ok === undefined ? '' : f.ok ? '  ✓' : '  ✗'
     process.stdout.write(
-      `  ${f.name.padEnd(46)} ${f.value.padStart(16)}${f.target ? `   (target ${f.target})` : ''}${verdict}\n`,
+      `  ${f.name.padEnd(56)} ${f.value.padStart(16)}${f.target ? `   (target ${f.target})` : ''}${verdict}\n`,
     )
   }
+}
+
+/**
+ * Runs a child to its end, sampling its peak memory and CPU time (all threads) as it goes: a
+ * process's /proc entry is gone once it has exited, so the last sample stands for the total.
+ */
+export async function runSampled(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; output: string; peakMiB: number; cpuSeconds: number; seconds: number }> {
+  const started = performance.now()
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  let peakMiB = 0
+  let cpu = 0
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+  const sample = () => {
+    try {
+      peakMiB = Math.max(peakMiB, peakRssMiB(child.pid!))
+      cpu = cpuSeconds(child.pid!)
+    } catch {
+      // exited
+    }
+  }
+  const sampler = setInterval(sample, 50)
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  clearInterval(sampler)
+  return { code, output, peakMiB, cpuSeconds: cpu, seconds: (performance.now() - started) / 1000 }
 }
 
 export { committedAll } from '../services/kafka/consumer-progress.ts'

@@ -5,9 +5,9 @@
  */
 import { loadConfig } from '../schemas/config.schema.ts'
 import { stackUp } from '../infra/stack/local-stack.ts'
-import { benchIngest, printIngest } from './ingest-bench.ts'
+import { benchIngest, printBackfill, printIngest } from './ingest-bench.ts'
 import { benchImport, printImport } from './import-bench.ts'
-import { benchBackfill, printBackfill } from './backfill-bench.ts'
+import { benchBackfill, printBackfill as printMetricsBackfill } from './backfill-bench.ts'
 import { benchFreshness, benchFreshnessTenants, printFreshness, printFreshnessTenants } from './freshness-bench.ts'
 import { bigOrgStore } from './big-org-store.ts'
 import { benchRebuild, printRebuild } from './rebuild-bench.ts'
@@ -28,8 +28,15 @@ const run = chosen.length ? chosen : [...all]
 if (run.includes('validation')) printValidation(benchValidation(Number(process.env.BENCH_VALIDATION_EVENTS ?? 100_000)))
 if (run.some((name) => name !== 'validation'))
   await stackUp(config, (line) => process.stderr.write(`[stack] ${line}\n`))
-if (run.includes('import')) printImport(await benchImport(config, Number(process.env.BENCH_IMPORT_EVENTS ?? 1_000_000)))
-if (run.includes('ingest')) printIngest(await benchIngest(config, Number(process.env.BENCH_INGEST_EVENTS ?? 300_000)))
+const imported = run.includes('import')
+  ? await benchImport(config, Number(process.env.BENCH_IMPORT_EVENTS ?? 1_000_000))
+  : undefined
+if (imported) printImport(imported)
+const ingested = run.includes('ingest')
+  ? await benchIngest(config, Number(process.env.BENCH_INGEST_EVENTS ?? 300_000))
+  : undefined
+if (ingested) printIngest(ingested)
+if (imported && ingested) printBackfill(imported, ingested)
 if (run.includes('freshness')) {
   const seconds = Number(process.env.BENCH_FRESHNESS_SECONDS ?? 60)
   // BENCH_FRESHNESS_TENANTS_ONLY=1: only the multi-tenant row.
@@ -45,7 +52,7 @@ if (run.includes('freshness')) {
   )
 }
 if (run.includes('backfill')) {
-  printBackfill(
+  printMetricsBackfill(
     await benchBackfill(
       config,
       Number(process.env.BENCH_BACKFILL_EVENTS ?? 20_000),
