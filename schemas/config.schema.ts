@@ -70,6 +70,12 @@ export const KafkaConfig = z.object({
     .min(6000, 'must be a whole number of milliseconds from 6000 to 300000')
     .max(300_000, 'must be a whole number of milliseconds from 6000 to 300000')
     .default(30_000),
+  DUGOUT_INGEST_DECODE_THREADS: z.coerce
+    .number({ error: 'must be a whole number of threads from 0 to 8' })
+    .int('must be a whole number of threads from 0 to 8')
+    .min(0, 'must be a whole number of threads from 0 to 8')
+    .max(8, 'must be a whole number of threads from 0 to 8')
+    .default(1),
 })
 export type KafkaConfig = z.infer<typeof KafkaConfig>
 /** `KafkaConfig` with the broker list resolved (see `loadConfig`). */
@@ -232,6 +238,8 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
     'Compression of produced batches: none, gzip, snappy, lz4 or zstd (default gzip). Ingest reads all five, whatever the producer.',
   KAFKA_SESSION_TIMEOUT_MS:
     'How long a silent ingest process keeps its partitions before the group reassigns them (default 30000).',
+  DUGOUT_INGEST_DECODE_THREADS:
+    'Worker threads that decode and validate ingested events, off the thread that runs the Kafka client; 0 decodes on that thread (default 1).',
   TEMPORAL_ADDRESS: 'Temporal frontend host:port (default 127.0.0.1:$DUGOUT_TEMPORAL_PORT).',
   TEMPORAL_NAMESPACE: 'Temporal namespace (default default).',
   TEMPORAL_TASK_QUEUE: 'Task queue of the metrics worker (default dugout-metrics).',

@@ -4,6 +4,7 @@
  * `ClickHouseClient` and cannot tell the difference.
  */
 import fs from 'node:fs'
+import { Readable } from 'node:stream'
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import type { ClickHouseConfig } from '../../schemas/config.schema.ts'
@@ -18,7 +19,23 @@ export interface ClickHouse {
   engine: 'chdb' | 'server'
   /** The server's cluster (CLICKHOUSE_CLUSTER): the migrations run ON CLUSTER, replicated. */
   cluster?: string
+  /**
+   * Inserts a body already encoded in `format`, in the cheapest way the engine takes it: on chDB
+   * the Buffer goes to the engine as it is (its own parser threads read it, nothing is copied into
+   * a JS string); on a server it is the request body. `settings` apply to this insert only.
+   */
+  insertEncoded(insert: EncodedInsert): Promise<void>
   close(): Promise<void>
+}
+
+export interface EncodedInsert {
+  /** `database.table`. */
+  table: string
+  /** The columns of each row, in order; JSONEachRow names them in the rows instead. */
+  columns?: readonly string[]
+  format: 'JSONCompactEachRow' | 'JSONEachRow'
+  body: Buffer
+  settings?: Record<string, string | number>
 }
 
 /** Settings that make both engines answer alike. */
@@ -42,17 +59,44 @@ export function createClickHouse(config: ClickHouseConfig & { CHDB_PATH: string 
       client,
       database,
       engine: 'server',
+      async insertEncoded({ table, columns, format, body, settings }) {
+        const result = await client.exec({
+          query: `INSERT INTO ${table}${columns ? ` (${columns.join(', ')})` : ''} FORMAT ${format}`,
+          values: Readable.from([body]),
+          ...(settings === undefined ? {} : { clickhouse_settings: settings }),
+        })
+        // The answer must be read for the connection to go back to the pool.
+        result.stream.resume()
+        await new Promise((resolve, reject) => result.stream.once('end', resolve).once('error', reject))
+      },
       ...(config.CLICKHOUSE_CLUSTER === undefined ? {} : { cluster: config.CLICKHOUSE_CLUSTER }),
       close: () => client.close(),
     }
   }
   fs.mkdirSync(config.CHDB_PATH, { recursive: true })
+  const connection = createChdbConnection({ path: config.CHDB_PATH })
   const client = createClient({
     // chdb/connection implements the Connection contract of @clickhouse/client-common, which
     // @clickhouse/client now bundles as its own copy: same shape, two declarations.
-    connection: asPerQueryConnection(createChdbConnection({ path: config.CHDB_PATH }) as unknown as Connection),
+    connection: asPerQueryConnection(connection as unknown as Connection),
     // Bound parameters are part of the SQL text on chDB: a chunk's 10,000 ids make it ~0.5 MB.
     clickhouse_settings: { ...SETTINGS, max_query_size: String(256 * 1024 * 1024) },
   })
-  return { client, database, engine: 'chdb', close: () => client.close() }
+  return {
+    client,
+    database,
+    engine: 'chdb',
+    async insertEncoded({ table, columns, format, body, settings }) {
+      // The client's own insert would turn the body into a JS string and the statement around it
+      // (chdb/connection); the raw insert hands the Buffer over as it is, settings in its SETTINGS.
+      await connection.chdb.rawInsert({
+        table,
+        format,
+        values: body,
+        ...(columns ? { columns } : {}),
+        ...(settings ? { settings } : {}),
+      })
+    },
+    close: () => client.close(),
+  }
 }

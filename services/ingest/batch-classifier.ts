@@ -5,35 +5,65 @@
  */
 import { decodeEvent, formatIssues, type ValidationLimits } from '../../schemas/event-validation.ts'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
-import { toEventRow, type EventRow } from './event-rows.ts'
+import { encodeEventRow, toEventRow, type EventRow } from './event-rows.ts'
 
 export interface IncomingMessage {
   value: Buffer | null
   offset: string
 }
 
+/**
+ * What ingest keeps of a valid event on its way to the store: its key and body hash (to tell a
+ * redelivery from a conflict), its instant as sent (for the days it touches), and its row encoded
+ * (`encodeEventRow`) in `line`.
+ */
+export type DecodedEvent = Pick<EventRow, 'org_id' | 'event_id' | 'body_hash'> & Pick<CrmEvent, 'occurred_at'>
+
 export type Classified =
-  | { kind: 'ok'; event: CrmEvent; row: EventRow; raw: Buffer; offset: string }
+  | { kind: 'ok'; row: DecodedEvent; line: Uint8Array; raw: Buffer; offset: string }
   | { kind: 'dlq'; raw: Buffer; reason: string; rule: string; offset: string; orgId?: string; eventId?: string }
+
+/** A message's verdict without the message: what a decoding thread sends back. */
+export type Verdict =
+  | { kind: 'ok'; row: DecodedEvent; line: string }
+  | { kind: 'dlq'; reason: string; rule: string; orgId?: string; eventId?: string }
+
+/** Decode and validate one message's bytes; a bad one becomes a dead letter's reasons. */
+export function judgeMessage(value: Uint8Array | null, limits: ValidationLimits): Verdict {
+  const decoded = decodeEvent(value ?? new Uint8Array(0), limits)
+  if (decoded.ok) {
+    const { event } = decoded
+    const row = toEventRow(event)
+    return {
+      kind: 'ok',
+      row: { org_id: row.org_id, event_id: row.event_id, body_hash: row.body_hash, occurred_at: event.occurred_at },
+      line: encodeEventRow(row),
+    }
+  }
+  return {
+    kind: 'dlq',
+    reason: formatIssues(decoded.issues),
+    rule: decoded.issues[0]?.rule ?? 'invalid',
+    ...(decoded.orgId === undefined ? {} : { orgId: decoded.orgId }),
+    ...(decoded.eventId === undefined ? {} : { eventId: decoded.eventId }),
+  }
+}
 
 /** Decode and validate each message; a bad one becomes a dead letter and the rest go on. */
 export function decodeMessages(messages: readonly IncomingMessage[], limits: ValidationLimits): Classified[] {
-  return messages.map((message) => {
-    const raw = message.value ?? Buffer.alloc(0)
-    const decoded = decodeEvent(raw, limits)
-    if (decoded.ok)
-      return { kind: 'ok', event: decoded.event, row: toEventRow(decoded.event), raw, offset: message.offset }
-    return {
-      kind: 'dlq',
-      raw,
-      reason: formatIssues(decoded.issues),
-      rule: decoded.issues[0]?.rule ?? 'invalid',
-      offset: message.offset,
-      ...(decoded.orgId === undefined ? {} : { orgId: decoded.orgId }),
-      ...(decoded.eventId === undefined ? {} : { eventId: decoded.eventId }),
-    }
-  })
+  return messages.map((message) => withMessage(judgeMessage(message.value, limits), message))
 }
+
+/** A verdict with its message: the bytes as received and the offset. */
+export function withMessage(verdict: Verdict | DecodedVerdict, message: IncomingMessage): Classified {
+  const raw = message.value ?? Buffer.alloc(0)
+  if (verdict.kind === 'dlq') return { ...verdict, raw, offset: message.offset }
+  const line = typeof verdict.line === 'string' ? Buffer.from(verdict.line) : verdict.line
+  return { kind: 'ok', row: verdict.row, line, raw, offset: message.offset }
+}
+
+/** A verdict whose line is already bytes (a decoding thread sends all lines in one buffer). */
+export type DecodedVerdict = Extract<Verdict, { kind: 'dlq' }> | { kind: 'ok'; row: DecodedEvent; line: Uint8Array }
 
 export const eventKey = (orgId: string, eventId: string) => `${orgId}\u0000${eventId}`
 

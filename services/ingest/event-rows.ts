@@ -48,6 +48,56 @@ export function toEventRow(event: CrmEvent): EventRow {
   }
 }
 
+/** The columns ingest writes, in the order of `encodeEventRows`; the rest are the table's own. */
+export const EVENT_COLUMNS = [
+  'org_id',
+  'event_id',
+  'type',
+  'schema_version',
+  'occurred_at',
+  'source_system',
+  'source_ref',
+  'payload',
+  'body_hash',
+] as const
+
+/**
+ * A row as one line of a JSONCompactEachRow body (a JSON array, in `EVENT_COLUMNS` order): the
+ * cheapest text format for the engine to read, and shorter than JSONEachRow's repeated names.
+ */
+export function encodeEventRow(r: EventRow): string {
+  return JSON.stringify([
+    r.org_id,
+    r.event_id,
+    r.type,
+    r.schema_version,
+    r.occurred_at,
+    r.source_system,
+    r.source_ref,
+    r.payload,
+    r.body_hash,
+  ])
+}
+
+/** Rows as one JSONCompactEachRow body, for `EventStore.insert`. */
+export function encodeEventRows(rows: readonly EventRow[]): Buffer {
+  return Buffer.from(rows.map(encodeEventRow).join('\n'))
+}
+
+/** Encoded rows (each one line, without its newline) as one body. */
+export function joinLines(lines: readonly Uint8Array[]): Buffer {
+  let size = Math.max(0, lines.length - 1)
+  for (const line of lines) size += line.byteLength
+  const body = Buffer.allocUnsafe(size)
+  let at = 0
+  for (let i = 0; i < lines.length; i++) {
+    if (i > 0) body[at++] = 0x0a
+    body.set(lines[i]!, at)
+    at += lines[i]!.byteLength
+  }
+  return body
+}
+
 const dayFormatters = new Map<string, Intl.DateTimeFormat>()
 
 /**
@@ -86,7 +136,9 @@ export function dayIn(timeZone: string, timestamp: string): string {
 }
 
 /** The days each org's events fall on, in that org's time zone, sorted. */
-export function daysTouched(events: readonly CrmEvent[], timeZoneOf: (org: string) => string): Map<string, string[]> {
+export function daysTouched(
+  events: readonly Pick<CrmEvent, 'org_id' | 'occurred_at'>[],
+  timeZoneOf: (org: string) => string): Map<string, string[]> {
   const byOrg = new Map<string, Set<string>>()
   for (const event of events) {
     let days = byOrg.get(event.org_id)

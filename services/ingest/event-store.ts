@@ -1,13 +1,16 @@
 /** The event store in ClickHouse: what ingest needs of it, and nothing more. */
 import type { ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { eventKey } from './batch-classifier.ts'
-import type { EventRow } from './event-rows.ts'
+import { EVENT_COLUMNS } from './event-rows.ts'
 
 export interface EventStore {
   /** Body hashes already stored for these (org_id, event_id) pairs, keyed by `eventKey`. */
   storedHashes(keys: readonly { orgId: string; eventId: string }[]): Promise<Map<string, string>>
-  /** Inserts rows; the same token twice (a retried batch) inserts once. */
-  insert(rows: readonly EventRow[], deduplicationToken: string): Promise<void>
+  /**
+   * Inserts rows encoded as one JSONCompactEachRow body (`encodeEventRows`, or the lines of
+   * decoded events joined by `joinLines`); the same token twice (a retried batch) inserts once.
+   */
+  insert(body: Buffer, deduplicationToken: string): Promise<void>
 }
 
 const STORED_HASHES_SQL = `
@@ -38,13 +41,14 @@ export function createClickHouseEventStore(ch: ClickHouse, reads: ClickHouse = c
       const rows = await result.json<{ org_id: string; event_id: string; body_hash: string }>()
       return new Map(rows.map((r) => [eventKey(r.org_id, r.event_id), String(r.body_hash)]))
     },
-    async insert(rows, deduplicationToken) {
-      if (rows.length === 0) return
-      await ch.client.insert({
+    async insert(body, deduplicationToken) {
+      if (body.length === 0) return
+      await ch.insertEncoded({
         table: `${ch.database}.events`,
-        values: rows as EventRow[],
-        format: 'JSONEachRow',
-        clickhouse_settings: {
+        columns: EVENT_COLUMNS,
+        format: 'JSONCompactEachRow',
+        body,
+        settings: {
           // With non_replicated_deduplication_window on the table (and always on replicated
           // tables), a block inserted again with the same token is skipped.
           // https://clickhouse.com/docs/operations/settings/settings#insert_deduplication_token

@@ -12,7 +12,8 @@ import type { DeadLetter, EventProducer } from '../kafka/event-producer.ts'
 import { undecodableBatch, type UndecodableBatch } from '../kafka/record-batch-guard.ts'
 import type { Logger } from '../runtime/logger.ts'
 import { decodeMessages, deduplicate, eventKey, type Classified, type Deduplicated } from './batch-classifier.ts'
-import { daysTouched } from './event-rows.ts'
+import type { ChunkDecoder } from './decode-thread.ts'
+import { daysTouched, joinLines } from './event-rows.ts'
 import type { EventStore } from './event-store.ts'
 import type { BatchCounts, IngestTelemetry } from './ingest-telemetry.ts'
 import type { MetricsNotifier } from './metrics-notifier.ts'
@@ -25,6 +26,8 @@ export interface IngestDeps {
   /** The org's time zone, which decides the days a batch touched. */
   timeZoneOf: (org: string) => Promise<string>
   limits: () => ValidationLimits
+  /** Where chunks are decoded (decode-thread.ts); on this thread when absent. */
+  decoder?: ChunkDecoder
   logger: Logger
   telemetry?: IngestTelemetry
 }
@@ -113,12 +116,13 @@ async function untilDone<T>(
 /**
  * Processes one batch. A fetch can hold a whole partition (its byte limit counts compressed
  * bytes): the batch is worked through in bounded chunks, each stored and committed before the
- * next one's offsets, so memory stays flat and a crash redoes at most two chunks.
+ * next one's offsets, so memory stays flat and a crash redoes at most the chunks in flight (three).
  *
- * The chunks are pipelined: while ClickHouse stores chunk i (on the engine's own threads), this
- * thread decodes chunk i+1 and looks up its ids. Writes stay strictly in order, one at a time, and
- * chunk i+1 is checked against chunk i's rows as well as the store, since they may still be in
- * flight when the store is asked.
+ * The chunks are pipelined: while ClickHouse stores chunks i-1 and i (on the engine's own
+ * threads, two inserts at once), this thread decodes chunk i+1 and looks up its ids. Each chunk's
+ * dead letters, signal and commit wait for the chunk before it, so offsets move strictly in order,
+ * and a crash redoes at most the chunks in flight. Chunk i+1 is checked against the rows of the
+ * chunks in flight as well as the store, since they may not be stored yet when the store is asked.
  */
 export async function processBatch(
   payload: EachBatchPayload,
@@ -136,8 +140,8 @@ export async function processBatch(
     total.orgs = Math.max(total.orgs, outcome.orgs)
   }
   const retry = <T>(what: string, step: () => Promise<T>) => untilDone(what, step, payload, deps, maxBackoffMs)
-  let writing: Promise<BatchOutcome> | undefined
-  let inFlight: ReadonlyMap<string, string> = new Map()
+  // Oldest first; each with the (org, event) keys and body hashes of the rows it is storing.
+  const writes: { done: Promise<BatchOutcome>; rows: ReadonlyMap<string, string> }[] = []
   try {
     // A batch the guard could not decode stands as one marker message: everything before it is
     // stored as usual, the marker and whatever follows it wait (see the end of this function).
@@ -146,22 +150,25 @@ export async function processBatch(
     for (let i = 0; i < messages.length; i += chunkMessages) {
       if (!payload.isRunning() || payload.isStale()) break
       const chunk = await decodeChunk(messages.slice(i, i + chunkMessages), deps)
+      // Writes that may not be stored yet when the store answers, finished or not by then.
+      const unseen = writes.map((w) => w.rows)
       const lookupStarted = performance.now()
       const stored = await retry('read-stored', () =>
         deps.store.storedHashes(chunk.valid.map((v) => ({ orgId: v.row.org_id, eventId: v.row.event_id }))),
       )
       chunk.steps.lookup = Math.round(performance.now() - lookupStarted)
       const waitStarted = performance.now()
-      if (writing) add(await writing)
+      while (writes.length >= WRITES_IN_FLIGHT) add(await writes.shift()!.done)
       chunk.steps.waitPrevious = Math.round(performance.now() - waitStarted)
-      for (const [key, hash] of inFlight) stored.set(key, hash)
+      for (const rows of unseen) for (const [key, hash] of rows) stored.set(key, hash)
       const deduplicated = deduplicate(chunk.valid, stored)
-      inFlight = new Map(deduplicated.fresh.map((f) => [eventKey(f.row.org_id, f.row.event_id), f.row.body_hash]))
-      writing = writeChunk(payload, chunk, deduplicated, deps, retry)
+      const rows = new Map(deduplicated.fresh.map((f) => [eventKey(f.row.org_id, f.row.event_id), f.row.body_hash]))
+      const done = writeChunk(payload, chunk, deduplicated, deps, retry, writes.at(-1)?.done)
       // Until it is awaited, a failure must not count as unhandled; it is rethrown below.
-      writing.catch(() => undefined)
+      done.catch(() => undefined)
+      writes.push({ done, rows })
     }
-    if (writing) add(await writing)
+    while (writes.length > 0) add(await writes.shift()!.done)
     if (poisonAt >= 0 && payload.isRunning() && !payload.isStale()) {
       // Never skipped: the offsets stay before the batch, and only this partition stops.
       total.undecodable = undecodableBatch(payload.batch.messages[poisonAt]!)
@@ -169,11 +176,14 @@ export async function processBatch(
     }
     return total
   } finally {
-    // Abandoned midway, the batch's last write still ends (or gives up) before the next batch.
-    await writing?.catch(() => undefined)
+    // Abandoned midway, the batch's writes still end (or give up) before the next batch.
+    await Promise.allSettled(writes.map((w) => w.done))
     clearInterval(ticker)
   }
 }
+
+/** Chunks being stored at once: the engine parses and writes two inserts on its threads together. */
+const WRITES_IN_FLIGHT = 2
 
 /** Messages stored and committed at a time; bounds memory and the work a crash redoes. */
 export const CHUNK_MESSAGES = 10_000
@@ -193,24 +203,35 @@ async function decodeChunk(messages: DecodedChunk['messages'], deps: IngestDeps)
   const started = performance.now()
   const limits = deps.limits()
   const chunk: DecodedChunk = { messages, valid: [], invalid: [], started, steps: {} }
-  for (let i = 0; i < messages.length; i += DECODE_SLICE) {
-    if (i > 0) await yieldToEventLoop()
-    for (const c of decodeMessages(messages.slice(i, i + DECODE_SLICE), limits)) {
+  const take = (classified: Classified[]) => {
+    for (const c of classified) {
       if (c.kind === 'ok') chunk.valid.push(c)
       else chunk.invalid.push(c)
+    }
+  }
+  if (deps.decoder) take(await deps.decoder.decode(messages, limits))
+  else {
+    for (let i = 0; i < messages.length; i += DECODE_SLICE) {
+      if (i > 0) await yieldToEventLoop()
+      take(decodeMessages(messages.slice(i, i + DECODE_SLICE), limits))
     }
   }
   chunk.steps.decode = Math.round(performance.now() - started)
   return chunk
 }
 
-/** Store → dead letters → Temporal → commit, each step retried until done. */
+/**
+ * Store → dead letters → Temporal → commit, each step retried until done. The insert goes on at
+ * once; the rest waits for `previous`, the chunk before, and fails if it failed: an offset is
+ * never committed past a chunk that is not stored.
+ */
 async function writeChunk(
   payload: EachBatchPayload,
   chunk: DecodedChunk,
   { fresh, duplicates, conflicts }: Deduplicated,
   deps: IngestDeps,
   retry: <T>(what: string, step: () => Promise<T>) => Promise<T>,
+  previous: Promise<unknown> | undefined,
 ): Promise<BatchOutcome> {
   const { batch } = payload
   const { messages, valid, invalid } = chunk
@@ -228,13 +249,15 @@ async function writeChunk(
   const token = `${batch.topic}:${batch.partition}:${firstOffset}-${lastOffset}`
   await retry('insert', () =>
     deps.store.insert(
-      fresh.map((f) => f.row),
+      joinLines(fresh.map((f) => f.line)),
       token,
     ),
   )
   deps.telemetry?.insertSeconds.observe((performance.now() - stepStarted) / 1000)
   stepDone('insert')
   deps.logger.debug({ partition: batch.partition, lastOffset, stored: fresh.length }, 'batch stored, not yet committed')
+  await previous
+  stepDone('waitPreviousWrite')
 
   // 2. Dead letters, with where they came from, before the offsets move past them.
   const letters: DeadLetter[] = [...invalid, ...conflicts].map((d) => ({
@@ -255,11 +278,11 @@ async function writeChunk(
 
   // 3. Temporal, once per org per chunk, for every valid event (redeliveries too: a crash between
   //    the insert and this signal must not leave days uncomputed).
-  const orgs = [...new Set(valid.map((v) => v.event.org_id))]
+  const orgs = [...new Set(valid.map((v) => v.row.org_id))]
   const zones = new Map<string, string>()
   for (const org of orgs) zones.set(org, await retry('org-settings', () => deps.timeZoneOf(org)))
   const touched = daysTouched(
-    valid.map((v) => v.event),
+    valid.map((v) => v.row),
     (org) => zones.get(org) ?? 'UTC',
   )
   const { notifier } = deps

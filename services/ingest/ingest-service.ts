@@ -5,6 +5,7 @@ import { createEventProducer } from '../kafka/event-producer.ts'
 import { createKafka, dugoutTopics, ensureTopics } from '../kafka/kafka-client.ts'
 import { getOrgSettings } from '../projections/org-settings.ts'
 import type { ServiceStarter } from '../runtime/service-host.ts'
+import { createChunkDecoder } from './decode-thread.ts'
 import { createClickHouseEventStore } from './event-store.ts'
 import { startIngestConsumer } from './ingest-consumer.ts'
 import { createIngestTelemetry } from './ingest-telemetry.ts'
@@ -23,6 +24,7 @@ export const startIngest: ServiceStarter = async ({ config, openClickHouse, logg
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS })
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
   const zones = new Map<string, { zone: string; at: number }>()
+  const decoder = createChunkDecoder(config.DUGOUT_INGEST_DECODE_THREADS)
   const running = await startIngestConsumer(
     {
       kafka,
@@ -37,6 +39,7 @@ export const startIngest: ServiceStarter = async ({ config, openClickHouse, logg
         return zone
       },
       limits: () => defaultLimits(new Date()),
+      decoder,
       logger: log,
       telemetry: createIngestTelemetry(telemetry),
     },
@@ -58,6 +61,7 @@ export const startIngest: ServiceStarter = async ({ config, openClickHouse, logg
     health: () => running.health(),
     async stop() {
       await running.stop()
+      await decoder.close()
       await deadLetters.disconnect()
       await connection.close()
     },

@@ -98,9 +98,10 @@ describe('ingest', () => {
     await ingest.stop()
   })
 
-  it('checks each chunk against the one before it while that one is still being stored', async () => {
-    // Chunks of 100, and a store that takes its time before writing: the ids of the second chunk
-    // are looked up while the first chunk is not in the store yet.
+  it('checks each chunk against the chunks before it while they are still being stored', async () => {
+    // Chunks of 100, and a store that takes its time before writing: the ids of the second and
+    // the third chunk are looked up while the first chunk is not in the store yet (two chunks are
+    // stored at once), and both carry redeliveries of it.
     const org = uniqueName('pipeline').toLowerCase()
     const random = prng(11)
     const first = Array.from({ length: 100 }, (_, i) => activityEvent(org, i, random))
@@ -109,7 +110,11 @@ describe('ingest', () => {
       const { duration_seconds } = e.payload as { duration_seconds: number }
       return { ...e, payload: { ...e.payload, duration_seconds: duration_seconds + 1 } } as CrmEvent
     })
-    const stream = [...first, ...first.slice(0, 50), ...conflicting, ...later.slice(0, 40), ...later.slice(40)]
+    const stream = [
+      ...[...first],
+      ...[...first.slice(0, 50), ...conflicting, ...later.slice(0, 40)],
+      ...[...first.slice(60), ...later.slice(40)],
+    ]
     // A harness of its own, so that its dead-letter topic holds only this test's letters.
     const own = await ingestHarness(ch, 'pipeline')
     await own.producer.send(stream.map((e) => ({ orgId: org, value: JSON.stringify(e) })))

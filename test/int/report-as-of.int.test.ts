@@ -7,7 +7,7 @@ import { defaultLimits, validateEvent } from '../../schemas/event-validation.ts'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
-import { toEventRow } from '../../services/ingest/event-rows.ts'
+import { encodeEventRows, toEventRow } from '../../services/ingest/event-rows.ts'
 import { createClickHouseEventStore } from '../../services/ingest/event-store.ts'
 import { setOrgSettings } from '../../services/projections/org-settings.ts'
 import { explainMetric } from '../../services/reports/explain.ts'
@@ -129,7 +129,7 @@ function events(org: string, drafts: readonly Draft[]): CrmEvent[] {
 
 /** Stores the events as ingest does: validated rows, one batch, the engine stamping ingested_at. */
 async function store(org: string, drafts: readonly Draft[]): Promise<void> {
-  await createClickHouseEventStore(ch).insert(events(org, drafts).map(toEventRow), uniqueName('batch'))
+  await createClickHouseEventStore(ch).insert(encodeEventRows(events(org, drafts).map(toEventRow)), uniqueName('batch'))
 }
 
 async function ingestedAt(org: string, prefix: string): Promise<string[]> {

@@ -8,6 +8,7 @@ import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { createEventProducer, type EventProducer } from '../../services/kafka/event-producer.ts'
 import { createKafka, dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
+import { createChunkDecoder } from '../../services/ingest/decode-thread.ts'
 import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
 import {
   startIngestConsumer,
@@ -63,6 +64,8 @@ export async function ingestHarness(
   const taskQueue = uniqueName(`${prefix}-queue`)
   const groupId = uniqueName(`${prefix}-group`)
   const running: RunningIngest[] = []
+  // Decoded as the service decodes (decode-thread.ts), on a thread of its own.
+  const decoder = createChunkDecoder(config.DUGOUT_INGEST_DECODE_THREADS)
   return {
     kafka,
     topic,
@@ -80,6 +83,7 @@ export async function ingestHarness(
           deadLetters: producer,
           timeZoneOf: async () => 'UTC',
           limits: options.limits ?? (() => defaultLimits(new Date())),
+          decoder,
           logger: pino({ level: 'silent' }),
         },
         {
@@ -94,6 +98,7 @@ export async function ingestHarness(
     },
     async close() {
       for (const r of running) await r.stop().catch(() => undefined)
+      await decoder.close()
       await producer.disconnect()
       await connection.close()
     },
