@@ -145,6 +145,56 @@ describe('ingest', () => {
     await own.close()
   })
 
+  it('shares the partitions between two ingest processes of one group, each event stored once', async () => {
+    // Several ingest processes scale out by joining one consumer group: Kafka gives each a share
+    // of the partitions. Here both share one engine, as processes share a ClickHouse server.
+    const own = await ingestHarness(ch, 'group')
+    const random = prng(23)
+    const orgs = Array.from({ length: 12 }, (_, i) => uniqueName(`group-${i}`).toLowerCase())
+    const events = orgs.flatMap((org) => Array.from({ length: 300 }, (_, i) => activityEvent(org, i, random)))
+    const stream = shuffle([...events, ...events.slice(0, 500)], random)
+    // Each process's own store, counting the rows it wrote.
+    const written = [0, 0]
+    const countingStore = (n: number): EventStore => {
+      const store = createClickHouseEventStore(ch)
+      return {
+        storedHashes: (keys) => store.storedHashes(keys),
+        insert: async (body, token) => {
+          await store.insert(body, token)
+          written[n]! += body.toString().split('\n').filter(Boolean).length
+        },
+      }
+    }
+    const first = await own.start({ store: countingStore(0), chunkMessages: 200 })
+    const second = await own.start({ store: countingStore(1), chunkMessages: 200 })
+    const admin = own.kafka.admin()
+    await admin.connect()
+    await waitUntil('both processes in the group, each with partitions', async () => {
+      const { groups } = await admin.describeGroups([own.groupId])
+      const members = groups[0]?.members ?? []
+      return groups[0]?.state === 'Stable' && members.length === 2 ? true : undefined
+    })
+    await admin.disconnect()
+    await own.producer.send(stream.map((e) => ({ orgId: e.org_id, value: JSON.stringify(e) })))
+    await waitUntil('every offset committed', async () =>
+      (await committedAll(own.kafka, own.groupId, own.topic)) ? true : undefined,
+    )
+    expect(written[0]).toBeGreaterThan(0)
+    expect(written[1]).toBeGreaterThan(0)
+    expect(written[0]! + written[1]!).toBe(events.length)
+    for (const org of orgs) {
+      const expected = events.filter((e) => e.org_id === org)
+      expect(await storeSummaryOf(org)).toEqual({
+        rows: expected.length,
+        unique_ids: expected.length,
+        checksum: checksumOf(expected),
+      })
+    }
+    await first.stop()
+    await second.stop()
+    await own.close()
+  })
+
   it("signals the org's metrics shard once per batch with the days the batch touched", async () => {
     const org = uniqueName('signal').toLowerCase()
     const events = [
