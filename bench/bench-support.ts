@@ -56,6 +56,13 @@ export function peakRssMiB(pid: number): number {
   return kb / 1024
 }
 
+/** Resident memory of a live process now, anonymous and file-backed, in MiB. */
+export function residentMiB(pid: number): { anonymous: number; file: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+  return { anonymous: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 }
+}
+
 /** CPU time (user + system, all threads) a process has used so far, in seconds. */
 export function cpuSeconds(pid: number): number {
   // Fields after the command name, which is in parentheses and may hold spaces.

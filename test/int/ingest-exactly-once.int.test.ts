@@ -101,7 +101,7 @@ describe('ingest', () => {
   it('checks each chunk against the chunks before it while they are still being stored', async () => {
     // Chunks of 100, and a store that takes its time before writing: the ids of the second and
     // the third chunk are looked up while the first chunk is not in the store yet (two chunks are
-    // stored at once), and both carry redeliveries of it.
+    // stored at once), and both carry redeliveries of it. Decoded on a thread of its own.
     const org = uniqueName('pipeline').toLowerCase()
     const random = prng(11)
     const first = Array.from({ length: 100 }, (_, i) => activityEvent(org, i, random))
@@ -126,7 +126,7 @@ describe('ingest', () => {
         await store.insert(rows, token)
       },
     }
-    const ingest = await own.start({ store: slowStore, chunkMessages: 100 })
+    const ingest = await own.start({ store: slowStore, chunkMessages: 100, decodeThreads: 1 })
     const expected = [...first, ...later]
     const summary = await waitUntil('every unique event stored', async () => {
       const s = await storeSummaryOf(org)

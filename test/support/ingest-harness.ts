@@ -8,7 +8,7 @@ import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { createEventProducer, type EventProducer } from '../../services/kafka/event-producer.ts'
 import { createKafka, dugoutTopics, ensureTopics } from '../../services/kafka/kafka-client.ts'
-import { createChunkDecoder } from '../../services/ingest/decode-thread.ts'
+import { createChunkDecoder, type ChunkDecoder } from '../../services/ingest/decode-thread.ts'
 import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
 import {
   startIngestConsumer,
@@ -36,6 +36,8 @@ export interface IngestHarness {
       notifier?: MetricsNotifier
       maxBackoffMs?: number
       chunkMessages?: number
+      /** Decoding threads (`DUGOUT_INGEST_DECODE_THREADS`); the configured number by default. */
+      decodeThreads?: number
       /** The validation limits of each chunk; a test can make it throw to crash the consumer. */
       limits?: () => ValidationLimits
     } & SupervisionOptions,
@@ -64,8 +66,13 @@ export async function ingestHarness(
   const taskQueue = uniqueName(`${prefix}-queue`)
   const groupId = uniqueName(`${prefix}-group`)
   const running: RunningIngest[] = []
-  // Decoded as the service decodes (decode-thread.ts), on a thread of its own.
-  const decoder = createChunkDecoder(config.DUGOUT_INGEST_DECODE_THREADS)
+  // Decoded as the service decodes (decode-thread.ts), unless a test asks for a decoding thread.
+  const decoders: ChunkDecoder[] = []
+  const decoderOf = (threads: number) => {
+    const decoder = createChunkDecoder(threads)
+    decoders.push(decoder)
+    return decoder
+  }
   return {
     kafka,
     topic,
@@ -83,7 +90,7 @@ export async function ingestHarness(
           deadLetters: producer,
           timeZoneOf: async () => 'UTC',
           limits: options.limits ?? (() => defaultLimits(new Date())),
-          decoder,
+          decoder: decoderOf(options.decodeThreads ?? config.DUGOUT_INGEST_DECODE_THREADS),
           logger: pino({ level: 'silent' }),
         },
         {
@@ -98,7 +105,7 @@ export async function ingestHarness(
     },
     async close() {
       for (const r of running) await r.stop().catch(() => undefined)
-      await decoder.close()
+      for (const d of decoders) await d.close()
       await producer.disconnect()
       await connection.close()
     },
