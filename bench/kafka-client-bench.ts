@@ -91,6 +91,7 @@ export async function benchKafkaClient(config: DugoutConfig, total: number): Pro
     }
   }
   await samePartitions(kafka, id)
+  const interop = await codecInterop(kafka, config, id)
 
   const version = platformaticVersion()
   const figures: Figure[] = [
@@ -129,6 +130,7 @@ export async function benchKafkaClient(config: DugoutConfig, total: number): Pro
       value: (mean('platformatic', 'cpuPerEventMicros') / mean('kafkajs', 'cpuPerEventMicros')).toFixed(2),
     })
   }
+  figures.push(...interop)
   return { version, produce, consume, figures }
 }
 
@@ -210,6 +212,8 @@ async function consumeKafkajs(kafka: Kafka, _config: DugoutConfig, topic: string
       total,
       () =>
         new Promise<void>((resolve, reject) => {
+          // A batch it cannot decode ends in a crash, not in run()'s promise.
+          consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error))
           consumer
             .run({
               eachBatch: async ({ batch }) => {
@@ -256,9 +260,62 @@ async function consumePlatformatic(_kafka: Kafka, config: DugoutConfig, topic: s
     })
     return { ...measured, firstMessageMs: firstMessageMs! }
   } finally {
-    await opened.stream?.close()
+    await opened.stream?.close().catch(() => undefined)
     await consumer.close()
   }
+}
+
+/** Events per codec in the interoperability check: a few record batches. */
+const INTEROP_EVENTS = 3000
+const INTEROP_TIMEOUT_MS = 20_000
+
+/**
+ * Whether each client reads what the other writes, codec by codec. A switch must read what
+ * Dugout's producers wrote before it and what other producers write (the Java client frames
+ * snappy as xerial does), and write what Dugout's other clients read.
+ */
+async function codecInterop(kafka: Kafka, config: DugoutConfig, id: string): Promise<Figure[]> {
+  const events = [...orgEventLines(ORG, INTEROP_EVENTS)].map((line) => ({ orgId: ORG, value: Buffer.from(line) }))
+  const figures: Figure[] = []
+  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+    const withCodec = { ...config, KAFKA_COMPRESSION: codec }
+    for (const [writer, reader] of [
+      ['kafkajs', 'platformatic'],
+      ['platformatic', 'kafkajs'],
+    ] as const) {
+      const topic = `bench.kafkacodecs.${id}.${codec}.${writer}`
+      process.stderr.write(`kafka-client: ${codec} written by ${writer}, read by ${reader}…\n`)
+      await freshTopic(kafka, config, topic)
+      const send = writer === 'kafkajs' ? produceKafkajs : producePlatformatic
+      const read = reader === 'kafkajs' ? consumeKafkajs : consumePlatformatic
+      let outcome = 'reads it'
+      try {
+        await send(kafka, withCodec, topic, events).catch((error: unknown) => {
+          throw new Error(`${writer} cannot write it`, { cause: error })
+        })
+        await Promise.race([
+          read(kafka, withCodec, topic, `bench-kafkacodecs-${id}-${codec}-${writer}`, events.length),
+          sleep(INTEROP_TIMEOUT_MS).then(() => {
+            throw new Error(`nothing read in ${INTEROP_TIMEOUT_MS / 1000} s`)
+          }),
+        ])
+      } catch (error) {
+        outcome = `fails: ${rootMessage(error)}`
+      }
+      figures.push({ name: `${codec}: ${writer} writes, ${reader}`, value: outcome })
+    }
+  }
+  return figures
+}
+
+/** The innermost message of an error: platformatic wraps the broker's or codec's in `errors` or `cause`. */
+function rootMessage(error: unknown): string {
+  const messages: string[] = []
+  for (let e = error as { message?: string; errors?: unknown[]; cause?: unknown } | undefined; e;) {
+    if (e.message) messages.push(e.message)
+    e = (e.errors?.[0] ?? e.cause) as typeof e
+  }
+  return [messages[0], ...messages.slice(1).slice(-1)].join(': ')
 }
 
 /** A new topic of Dugout's layout, once the broker answers for it (a fresh topic can say it is unknown). */
