@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <name>…]`: Dugout's speed and memory targets, measured on this machine
  * against the real local stack. Names: import, ingest, freshness, backfill, rebuild, reports,
- * validation (in process, no stack) (default: all).
+ * validation (in process, no stack), kafka-client (kafkajs against @platformatic/kafka) (default: all).
  */
 import { loadConfig } from '../schemas/config.schema.ts'
 import { stackUp } from '../infra/stack/local-stack.ts'
@@ -13,9 +13,10 @@ import { bigOrgStore } from './big-org-store.ts'
 import { benchRebuild, printRebuild } from './rebuild-bench.ts'
 import { benchReports, printReports } from './reports-bench.ts'
 import { benchValidation, printValidation } from './validation-bench.ts'
+import { benchKafkaClient, printKafkaClient } from './kafka-client-bench.ts'
 
 const config = loadConfig(process.env)
-const all = ['import', 'ingest', 'freshness', 'backfill', 'rebuild', 'reports', 'validation'] as const
+const all = ['import', 'ingest', 'freshness', 'backfill', 'rebuild', 'reports', 'validation', 'kafka-client'] as const
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 if (chosen.includes('soak')) await (await import('./soak-bench.ts')).soakMain(config).then(() => process.exit(0))
 for (const name of chosen) {
@@ -37,6 +38,8 @@ const ingested = run.includes('ingest')
   : undefined
 if (ingested) printIngest(ingested)
 if (imported && ingested) printBackfill(imported, ingested)
+if (run.includes('kafka-client'))
+  printKafkaClient(await benchKafkaClient(config, Number(process.env.BENCH_KAFKA_EVENTS ?? 300_000)))
 if (run.includes('freshness')) {
   const seconds = Number(process.env.BENCH_FRESHNESS_SECONDS ?? 60)
   // BENCH_FRESHNESS_TENANTS_ONLY=1: only the multi-tenant row.
