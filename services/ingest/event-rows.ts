@@ -25,16 +25,42 @@ export interface EventRow {
  * so the same event sent twice hashes alike and any change of a value hashes differently.
  */
 export function bodyHash(event: CrmEvent): string {
-  return BigInt(`0x${hash('sha256', JSON.stringify(event)).slice(0, 16)}`).toString()
+  return hashOf(JSON.stringify(event))
 }
+
+function hashOf(json: string): string {
+  return BigInt(`0x${hash('sha256', json).slice(0, 16)}`).toString()
+}
+
+/** Already UTC, to the second or the millisecond: the common case, cut from the text as it is. */
+const UTC_SECONDS_OR_MILLIS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z$/
 
 /** `2026-03-02T14:05:00+02:00` → `2026-03-02 12:05:00.000` (UTC). */
 export function toClickHouseTime(timestamp: string): string {
+  if (UTC_SECONDS_OR_MILLIS.test(timestamp)) {
+    return `${timestamp.slice(0, 10)} ${timestamp.slice(11, 19)}.${timestamp.length === 24 ? timestamp.slice(20, 23) : '000'}`
+  }
   const iso = new Date(timestamp).toISOString()
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
 }
 
+/** The validator's key order (events.schema.ts), `payload` last. */
+const ENVELOPE_KEYS = 'event_id,org_id,type,schema_version,occurred_at,source,payload'
+
+/**
+ * The event's JSON (what `bodyHash` hashes) and its payload's, stringifying the payload once: in
+ * the validator's key order the payload is the last key, so the event's JSON ends with it.
+ */
+function eventJson(event: CrmEvent): { json: string; payload: string } {
+  const payload = JSON.stringify(event.payload)
+  if (Object.keys(event).join(',') !== ENVELOPE_KEYS) return { json: JSON.stringify(event), payload }
+  const { event_id, org_id, type, schema_version, occurred_at, source } = event
+  const envelope = JSON.stringify({ event_id, org_id, type, schema_version, occurred_at, source })
+  return { json: `${envelope.slice(0, -1)},"payload":${payload}}`, payload }
+}
+
 export function toEventRow(event: CrmEvent): EventRow {
+  const { json, payload } = eventJson(event)
   return {
     org_id: event.org_id,
     event_id: event.event_id,
@@ -43,8 +69,8 @@ export function toEventRow(event: CrmEvent): EventRow {
     occurred_at: toClickHouseTime(event.occurred_at),
     source_system: event.source.system,
     source_ref: event.source.ref ?? '',
-    payload: JSON.stringify(event.payload),
-    body_hash: bodyHash(event),
+    payload,
+    body_hash: hashOf(json),
   }
 }
 

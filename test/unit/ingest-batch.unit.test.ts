@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { defaultLimits, validateEvent } from '../../schemas/event-validation.ts'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
 import { decodeMessages, deduplicate, eventKey } from '../../services/ingest/batch-classifier.ts'
 import { bodyHash, dayIn, daysTouched, toClickHouseTime, toEventRow } from '../../services/ingest/event-rows.ts'
+import { activityEvent, prng } from '../support/synthetic-events.ts'
 
 const event: CrmEvent = {
   event_id: 'e-2',
@@ -155,5 +157,63 @@ describe('batch classification', () => {
     const result = deduplicate(valid, new Map([[eventKey('acme', 'e-2'), '12345']]))
     expect(result.fresh).toEqual([])
     expect(result.conflicts).toHaveLength(1)
+  })
+})
+
+describe('event rows, fast paths', () => {
+  // The reference: the definitions as first written, without the shortcuts of event-rows.ts.
+  const referenceTime = (timestamp: string) => {
+    const iso = new Date(timestamp).toISOString()
+    return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
+  }
+  const referenceRow = (e: CrmEvent) => ({
+    ...toEventRow(e),
+    occurred_at: referenceTime(e.occurred_at),
+    payload: JSON.stringify(e.payload),
+    body_hash: BigInt(`0x${createHash('sha256').update(JSON.stringify(e)).digest('hex').slice(0, 16)}`).toString(),
+  })
+  const timestamp = fc
+    .record({
+      ms: fc.integer({ min: Date.parse('2000-01-01T00:00:00Z'), max: Date.parse('2030-12-31T23:59:59Z') }),
+      form: fc.constantFrom('Z', 'ms Z', 'µs Z', 'offset', 'ms offset'),
+      offsetMinutes: fc.integer({ min: -14 * 60, max: 14 * 60 }),
+    })
+    .map(({ ms, form, offsetMinutes }) => {
+      const at = new Date(ms)
+      const iso = at.toISOString()
+      if (form === 'Z') return `${iso.slice(0, 19)}Z`
+      if (form === 'ms Z') return iso
+      if (form === 'µs Z') return `${iso.slice(0, 23)}456Z`
+      const local = new Date(ms + offsetMinutes * 60_000).toISOString()
+      const sign = offsetMinutes < 0 ? '-' : '+'
+      const hh = String(Math.floor(Math.abs(offsetMinutes) / 60)).padStart(2, '0')
+      const mm = String(Math.abs(offsetMinutes) % 60).padStart(2, '0')
+      return `${local.slice(0, form === 'offset' ? 19 : 23)}${sign}${hh}:${mm}`
+    })
+
+  it('cuts UTC times from the text exactly as Date would write them', () => {
+    fc.assert(
+      fc.property(timestamp, (t) => {
+        expect(toClickHouseTime(t)).toBe(referenceTime(t))
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('builds the same row, payload and hash as stringifying the whole event', () => {
+    const random = prng(3)
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), timestamp, fc.boolean(), (i, occurredAt, withRef) => {
+        const e = { ...activityEvent('acme', i, random), occurred_at: occurredAt }
+        const candidate = withRef ? e : { ...e, source: { system: e.source.system } }
+        const decoded = validateEvent(candidate, defaultLimits(new Date('2031-01-01T00:00:00Z')))
+        if (!decoded.ok) throw new Error(JSON.stringify(decoded.issues))
+        expect(toEventRow(decoded.event)).toEqual(referenceRow(decoded.event))
+      }),
+      { numRuns: 500 },
+    )
+    // An event whose keys are not in the validator's order takes the plain path, same answer.
+    const reordered = { payload: event.payload, ...event } as CrmEvent
+    expect(toEventRow(reordered)).toEqual(referenceRow(reordered))
   })
 })
