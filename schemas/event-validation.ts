@@ -171,7 +171,8 @@ export function decodeEvent(input: Uint8Array | string, limits: ValidationLimits
   }
   // Valid UTF-8 text holds no unpaired surrogate (strictText), so JSON.parse can only make one
   // from a \u escape.
-  const hostile = hostileValueIssues(value, text.includes('\\u'))
+  const mayHoldSurrogates = text.includes('\\u')
+  const hostile = holdsHostileValue(value, mayHoldSurrogates) ? hostileValueIssues(value, mayHoldSurrogates) : []
   if (hostile.length > 0) return { ok: false, raw: text, issues: capped(hostile), ...identify(value) }
   const result = validateEvent(value, limits)
   return result.ok ? { ok: true, event: result.event, raw: text } : { ...result, raw: text }
@@ -395,6 +396,28 @@ function hostileValueIssues(root: unknown, mayHoldSurrogates: boolean): Validati
     }
   }
   return issues
+}
+
+/**
+ * Whether `hostileValueIssues` would find anything, allocating nothing: almost every event is
+ * clean, and the walk with paths runs only for one that is not. Recursive, which is safe here:
+ * the text's nesting was bounded (`nestingExceeds`) before it was parsed.
+ */
+function holdsHostileValue(value: unknown, mayHoldSurrogates: boolean): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value)
+  if (typeof value === 'string') return mayHoldSurrogates && loneSurrogate.test(value)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsHostileValue(value[i], mayHoldSurrogates)) return true
+    return false
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue
+      if (FORBIDDEN_KEYS.has(key) || (mayHoldSurrogates && loneSurrogate.test(key))) return true
+      if (holdsHostileValue((value as Record<string, unknown>)[key], mayHoldSurrogates)) return true
+    }
+  }
+  return false
 }
 
 interface Visit {
