@@ -80,8 +80,21 @@ export const orgsTouchedSignal = defineSignal<[OrgsTouched]>('orgsTouched')
 export const shardOrgStatusQuery = defineQuery<ShardOrgStatus | null, [string]>('orgStatus')
 export const metricsShardStatusQuery = defineQuery<MetricsShardStatus>('status')
 
-/** Shards of a deployment unless it says otherwise: as many as a worker runs activities at once. */
-export const DEFAULT_METRICS_SHARDS = 2
+/**
+ * Shards of a deployment unless it says otherwise: one per worker process. On one worker a second
+ * shard only runs a second round at once on the same cores, each round paying its dozen
+ * planning-heavy statements (alone, one round of 100 orgs costs 0.77 s, two of 50 orgs 1.04 s),
+ * and ingest signals one more workflow per batch: with 100 orgs, both shards ran rounds back to
+ * back on saturated cores. A deployment of several workers raises it, so that they run rounds at once.
+ */
+export const DEFAULT_METRICS_SHARDS = 1
+
+/**
+ * Shard counts of earlier versions (2, until the default became 1). After an upgrade, an org's
+ * shard under an earlier count may still hold its pending days for a round or two: whoever asks
+ * whether an org's metrics are fresh asks those shards too (`metricsShardsHolding`).
+ */
+export const EARLIER_METRICS_SHARDS: readonly number[] = [2]
 
 /** The shard workflows of a task queue: one deployment's shards never meet another's. */
 export const metricsShardWorkflowId = (taskQueue: string, shard: number) => `metrics-shard:${taskQueue}:${shard}`
@@ -94,6 +107,14 @@ export function metricsShardOf(org: string, shards: number = DEFAULT_METRICS_SHA
     hash = Math.imul(hash, 0x01000193) >>> 0
   }
   return hash % shards
+}
+
+/**
+ * The shards that may hold an org's days, its shard under `shards` first: the same workflow ids
+ * under the earlier counts too (`EARLIER_METRICS_SHARDS`), as shard ids do not name the count.
+ */
+export function metricsShardsHolding(org: string, shards: number = DEFAULT_METRICS_SHARDS): number[] {
+  return [...new Set([shards, ...EARLIER_METRICS_SHARDS].map((count) => metricsShardOf(org, count)))]
 }
 
 /**

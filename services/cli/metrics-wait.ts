@@ -12,7 +12,7 @@ import {
   type OrgMetricsStatus,
 } from '../../workflows/org-metrics-workflow.ts'
 import {
-  metricsShardOf,
+  metricsShardsHolding,
   metricsShardWorkflowId,
   shardOrgStatusQuery,
   type ShardOrgStatus,
@@ -94,8 +94,10 @@ export async function waitForMetrics(
 /**
  * The Temporal half of `--wait`: until each org's metrics are computed for every signal ingest
  * sent. An org's metrics are its metrics shard's (metrics-shard-workflow.ts, the org's status
- * there); a per-org metrics workflow of before the shards (org-metrics-workflow.ts) still running
- * is waited for too, and one that failed ends the wait when its shard knows nothing of the org. A
+ * there, and in its shard under an earlier shard count, which may hold days from before an
+ * upgrade); a per-org metrics workflow of before the shards (org-metrics-workflow.ts) still
+ * running is waited for too, and one that failed ends the wait when its shard knows nothing of
+ * the org. A
  * failure ends the wait at once with its reason and Temporal UI link; the hint that the worker may
  * be down comes only when no worker polls the workflow's task queue.
  */
@@ -114,15 +116,23 @@ export async function waitForOrgMetrics(
   }
   for (const org of orgs) {
     const id = orgMetricsWorkflowId(org)
-    const shardId = metricsShardWorkflowId(config.TEMPORAL_TASK_QUEUE, metricsShardOf(org, options.shards))
+    const [shardId, ...earlierIds] = metricsShardsHolding(org, options.shards).map((shard) =>
+      metricsShardWorkflowId(config.TEMPORAL_TASK_QUEUE, shard),
+    ) as [string, ...string[]]
     for (;;) {
       const inShard = await lookAtShard(client, config, org, shardId)
+      // Its shards under earlier shard counts, which may still compute days received before an
+      // upgrade; their failure is the answer only without the current shard's word on the org.
+      const earlier: [string, InShard][] = []
+      for (const id of earlierIds) earlier.push([id, await lookAtShard(client, config, org, id)])
       const seen = await lookAt(client, config, org)
-      if (inShard.kind === 'status' && inShard.status.failure) {
-        const { failure } = inShard.status
+      const asked: [string, InShard][] = [[shardId, inShard], ...(inShard.kind === 'status' ? [] : earlier)]
+      for (const [id, s] of asked) {
+        if (s.kind !== 'status' || !s.status.failure) continue
+        const { failure } = s.status
         throw new MetricsWorkflowError(
-          `--wait: the metrics of ${org} failed in ${shardId}: ${failure.type}: ${failure.message}. ` +
-            `Its history: ${workflowUiUrl(config, shardId)}` +
+          `--wait: the metrics of ${org} failed in ${id}: ${failure.type}: ${failure.message}. ` +
+            `Its history: ${workflowUiUrl(config, id)}` +
             ` (the org's next events try again; \`dugout rebuild --org ${org}\` recomputes its days)`,
         )
       }
@@ -138,9 +148,14 @@ export async function waitForOrgMetrics(
       }
       const shardFresh = inShard.kind === 'status' && fresh(inShard.status)
       const legacyFresh = seen.kind !== 'status' || fresh(seen.status)
-      const known = inShard.kind === 'status' || seen.kind === 'status' || seen.kind === 'completed'
-      if (known && legacyFresh && (shardFresh || inShard.kind !== 'status')) break
-      for (const s of [inShard, seen]) {
+      const earlierFresh = earlier.every(([, s]) => s.kind !== 'status' || fresh(s.status))
+      const known =
+        inShard.kind === 'status' ||
+        earlier.some(([, s]) => s.kind === 'status') ||
+        seen.kind === 'status' ||
+        seen.kind === 'completed'
+      if (known && legacyFresh && earlierFresh && (shardFresh || inShard.kind !== 'status')) break
+      for (const s of [inShard, ...earlier.map(([, e]) => e), seen]) {
         if (s.kind === 'status' && !fresh(s.status)) {
           hint(
             `the metrics of ${org} (${s.status.signalsComputed} of ${s.status.signalsReceived} batches computed, ${s.status.pendingDays} days pending)`,

@@ -5,7 +5,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  EARLIER_METRICS_SHARDS,
   metricsShardOf,
+  metricsShardsHolding,
   metricsShardStatusQuery,
   metricsShardWorkflow,
   orgsTouchedSignal,
@@ -133,5 +135,22 @@ describe('metricsShardOf', () => {
     for (let i = 0; i < 1000; i++) counts[metricsShardOf(`org-${i}`, 4)]!++
     for (const n of counts) expect(n).toBeGreaterThan(150)
     expect(metricsShardOf('acme', 4)).toBe(metricsShardOf('acme', 4))
+  })
+})
+
+describe('metricsShardsHolding', () => {
+  it("names an org's shard, then its shard under each earlier count when that is another one", () => {
+    expect(EARLIER_METRICS_SHARDS).toEqual([2])
+    const orgs = Array.from({ length: 20 }, (_, i) => `org-${i}`)
+    const moved = orgs.filter((org) => metricsShardOf(org, 2) === 1)
+    const stayed = orgs.filter((org) => metricsShardOf(org, 2) === 0)
+    expect(moved.length).toBeGreaterThan(0)
+    expect(stayed.length).toBeGreaterThan(0)
+    for (const org of moved) expect(metricsShardsHolding(org, 1)).toEqual([0, 1])
+    for (const org of stayed) expect(metricsShardsHolding(org, 1)).toEqual([0])
+    for (const org of orgs) {
+      expect(metricsShardsHolding(org, 2)).toEqual([metricsShardOf(org, 2)])
+      expect(metricsShardsHolding(org, 4)[0]).toBe(metricsShardOf(org, 4))
+    }
   })
 })
