@@ -64,6 +64,11 @@ describe('ingest killed between insert and commit', () => {
       async () => ((await committedAll(kafka, env.KAFKA_CONSUMER_GROUP, env.KAFKA_EVENTS_TOPIC)) ? true : undefined),
       180_000,
     )
+    // The killed processes may have committed everything already: stop this one once it is up
+    // (a SIGTERM before `dugout run` listens for it is the default one, which kills).
+    await waitUntil('the last ingest running', async () =>
+      ingest.output().includes('dugout is running') ? true : undefined,
+    )
     ingest.child.kill('SIGTERM')
     expect(await ingest.exited).toBe(0)
 
