@@ -14,6 +14,7 @@
  * A thread that dies (it should not: verdicts are values, nothing in it throws on bad input)
  * fails the chunks it held; the next chunk starts a new one.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import type { ValidationLimits } from '../../schemas/event-validation.ts'
 import { decodeMessages, withMessage, type Classified, type IncomingMessage } from './batch-classifier.ts'
@@ -47,13 +48,26 @@ export interface ChunkDecoder {
   close(): Promise<void>
 }
 
-/** Decoding on the calling thread (`DUGOUT_INGEST_DECODE_THREADS=0`). */
+/**
+ * Decoding on the calling thread (`DUGOUT_INGEST_DECODE_THREADS=0`), yielding to the event loop
+ * between slices so that a finished write goes on promptly.
+ */
 export function inThreadDecoder(): ChunkDecoder {
   return {
-    decode: async (messages, limits) => decodeMessages(messages, limits),
+    async decode(messages, limits) {
+      const classified: Classified[] = []
+      for (let i = 0; i < messages.length; i += DECODE_SLICE) {
+        if (i > 0) await yieldToEventLoop()
+        classified.push(...decodeMessages(messages.slice(i, i + DECODE_SLICE), limits))
+      }
+      return classified
+    },
     close: async () => {},
   }
 }
+
+/** Messages decoded on the calling thread between two yields to the event loop. */
+const DECODE_SLICE = 1_000
 
 interface Pending {
   messages: readonly IncomingMessage[]

@@ -4,15 +4,14 @@
  * signal Temporal once per org → commit offsets. A failing step is retried with backoff while the
  * consumer keeps heartbeating; nothing is committed past an event that is not durably stored.
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { ValidationLimits } from '../../schemas/event-validation.ts'
 import { DEAD_LETTER_HEADERS } from '../kafka/dead-letter-headers.ts'
 import type { DeadLetter, EventProducer } from '../kafka/event-producer.ts'
 import { undecodableBatch, type UndecodableBatch } from '../kafka/record-batch-guard.ts'
 import type { Logger } from '../runtime/logger.ts'
-import { decodeMessages, deduplicate, eventKey, type Classified, type Deduplicated } from './batch-classifier.ts'
-import type { ChunkDecoder } from './decode-thread.ts'
+import { deduplicate, eventKey, type Classified, type Deduplicated } from './batch-classifier.ts'
+import { inThreadDecoder, type ChunkDecoder } from './decode-thread.ts'
 import { daysTouched, joinLines } from './event-rows.ts'
 import type { EventStore } from './event-store.ts'
 import type { BatchCounts, IngestTelemetry } from './ingest-telemetry.ts'
@@ -187,8 +186,7 @@ const WRITES_IN_FLIGHT = 2
 
 /** Messages stored and committed at a time; bounds memory and the work a crash redoes. */
 export const CHUNK_MESSAGES = 10_000
-/** Messages decoded between two yields to the event loop, so a finished write goes on promptly. */
-const DECODE_SLICE = 1_000
+const onThisThread = inThreadDecoder()
 
 interface DecodedChunk {
   messages: EachBatchPayload['batch']['messages']
@@ -203,18 +201,9 @@ async function decodeChunk(messages: DecodedChunk['messages'], deps: IngestDeps)
   const started = performance.now()
   const limits = deps.limits()
   const chunk: DecodedChunk = { messages, valid: [], invalid: [], started, steps: {} }
-  const take = (classified: Classified[]) => {
-    for (const c of classified) {
-      if (c.kind === 'ok') chunk.valid.push(c)
-      else chunk.invalid.push(c)
-    }
-  }
-  if (deps.decoder) take(await deps.decoder.decode(messages, limits))
-  else {
-    for (let i = 0; i < messages.length; i += DECODE_SLICE) {
-      if (i > 0) await yieldToEventLoop()
-      take(decodeMessages(messages.slice(i, i + DECODE_SLICE), limits))
-    }
+  for (const c of await (deps.decoder ?? onThisThread).decode(messages, limits)) {
+    if (c.kind === 'ok') chunk.valid.push(c)
+    else chunk.invalid.push(c)
   }
   chunk.steps.decode = Math.round(performance.now() - started)
   return chunk
