@@ -22,12 +22,13 @@ import {
   defineQuery,
   defineSignal,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow'
-import type { ProjectionActivities } from '../services/projections/projection-activities.ts'
+import type { OrgDays, ProjectionActivities } from '../services/projections/projection-activities.ts'
 import { orgMetricsActivityOptions, type OrgMetricsStatus } from './org-metrics-workflow.ts'
 
 export interface OrgsTouched {
@@ -145,6 +146,8 @@ export async function metricsShardWorkflow(input: MetricsShardInput): Promise<vo
   let computing: Set<string> = new Set()
   let lastRound: MetricsShardStatus['lastRound']
   let pruning: Promise<unknown> | undefined
+  /** The latest round left its rest to the next one (`restJoinsNextRound`): the next round does not. */
+  let deferredLastRound = false
 
   let firstPendingAt = Date.now()
   let lastSignalAt = Date.now()
@@ -190,6 +193,13 @@ export async function metricsShardWorkflow(input: MetricsShardInput): Promise<vo
     ...(lastRound ? { lastRound } : {}),
   }))
 
+  /** Whether days still pending (signalled while the round ran) fall on days of the rest. */
+  const restJoinsNextRound = (left: OrgDays[]): boolean => {
+    if (pending.size === 0) return false
+    const days = new Set(left.flatMap((part) => part.days))
+    return [...pending].some((org) => orgs.get(org)!.pending.some((day) => days.has(day)))
+  }
+
   while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < 2000) {
     await condition(() => pending.size > 0)
     // Debounce: until debounceMs after the latest signal, never past maxDelayMs after the first.
@@ -206,12 +216,29 @@ export async function metricsShardWorkflow(input: MetricsShardInput): Promise<vo
     const failures = new Map<string, { type: string; message: string }>()
     const affected: Record<string, number> = {}
     const round = { orgs: touched.length, days: 0, windows: 0, rows: 0 }
+    /** Orgs whose rest of this round joined the next one: their signals are not all computed yet. */
+    const deferred = new Set<string>()
     try {
       const first = await recomputeTouched({ touched })
       Object.assign(affected, first.affected)
       for (const r of first.rejected) failures.set(r.org, { type: r.type, message: r.message })
       addRound(round, first)
-      for (const chunk of chunks(first.rest)) {
+      const rest = chunks(first.rest)
+      for (const [k, chunk] of rest.entries()) {
+        // A backfill's events came on while this round ran, to the days its rest still has: they
+        // join the next round, which recomputes each day once for all of them (its windows are
+        // days, whatever the orgs), instead of a round for these and then one for those. Never
+        // twice running, so a steady stream cannot hold a rest back.
+        const left = rest.slice(k).flat()
+        if (!deferredLastRound && restJoinsNextRound(left) && patched('rest-joins-next-round')) {
+          for (const { org, days } of left) {
+            const state = orgs.get(org)!
+            state.pending = [...new Set([...state.pending, ...days])]
+            pending.add(org)
+            deferred.add(org)
+          }
+          break
+        }
         const next = await recomputePairs({ touched: chunk })
         for (const r of next.rejected) failures.set(r.org, { type: r.type, message: r.message })
         addRound(round, next)
@@ -226,9 +253,10 @@ export async function metricsShardWorkflow(input: MetricsShardInput): Promise<vo
     computing = new Set()
     rounds++
     lastRound = round
+    deferredLastRound = deferred.size > 0
     for (const [org, computed] of upTo) {
       const state = orgs.get(org)!
-      state.signalsComputed = computed
+      if (!deferred.has(org)) state.signalsComputed = computed
       state.recomputations++
       state.lastComputedDays = affected[org] ?? 0
       state.lastActiveAt = Date.now()
