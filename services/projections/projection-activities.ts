@@ -39,6 +39,8 @@ export { METRICS_DEFINITION_VERSION } from './metric-facts.ts'
 export interface ProjectionDeps {
   ch: ClickHouse
   clock?: () => Date
+  /** Most events one window of the set-based recompute reads (default `WINDOW_EVENTS`). */
+  windowEvents?: number
 }
 
 /** Days of one org, `YYYY-MM-DD` in the org's timezone. */
@@ -49,6 +51,15 @@ export interface OrgDays {
 
 /** Most days (from the first to the last) that one window of a recomputation reads. */
 const MAX_RUN_DAYS = 31
+
+/**
+ * Most events one window of the set-based recompute reads, and most days (from the first to the
+ * last) of one of its spans. A window costs about a dozen planning-heavy statements however few
+ * events it reads: a year of a small org (or of fifty) is one window, while 31 days of the
+ * 10 M-event org (about 20k events a day) stay about one window each, as when every window was 31 days.
+ */
+export const WINDOW_EVENTS = 600_000
+const MAX_WINDOW_DAYS = 366
 
 /**
  * Windows per `recomputeTouched` activity, the newest: a burst of new events touches one or two; a
@@ -218,6 +229,15 @@ const STALE_TMP_TABLES = sql`
 // - an owner_changed (owner of later events), a stage_changed (first qualified entry) and an
 //   activity.logged with a deal (the day the deal becomes multithreaded) change facts of the
 //   deal's later events: every day, from their own, with an event of the deal.
+// Events per day of a set of orgs in a range of instants, to size the windows.
+const EVENTS_PER_DAY = sql`
+  SELECT toString(toDate(occurred_at, {tz:String})) AS day, count() AS n
+  FROM {db:Identifier}.events
+  WHERE org_id IN {orgs:Array(String)}
+    AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
+  GROUP BY day
+  ORDER BY day`
+
 const AFFECTED_PAIRS = sql`
   WITH
     touched AS (
@@ -291,7 +311,7 @@ export interface SetRecomputed {
   /** (org, day) pairs recomputed, and fact rows written. */
   days: number
   rows: number
-  /** Windows (at most MAX_RUN_DAYS days of every org of one timezone) recomputed. */
+  /** Windows (days of every org of one timezone, at most WINDOW_EVENTS events) recomputed. */
   windows: number
   rejected: RejectedOrg[]
 }
@@ -313,8 +333,8 @@ interface TzGroup {
 /**
  * Makes the projection activities.
  * - `recomputePairs` recomputes the facts of the given days of many orgs from the event store and
- *   replaces theirs (idempotent), set-based: each window of days (31 at most, from the first to
- *   the last) costs one round of statements for every org of a timezone at once. An org whose
+ *   replaces theirs (idempotent), set-based: each window of days (at most a year and
+ *   `WINDOW_EVENTS` events) costs one round of statements for every org of a timezone at once. An org whose
  *   settings or days are bad input is left out and named in `rejected`; the others are computed.
  * - `recomputeTouched` widens the days touched by new events to every day whose facts they may
  *   change (set-based too) and recomputes the newest windows of them; returns the rest (older
@@ -334,6 +354,7 @@ interface TzGroup {
 export function createProjectionActivities(deps: ProjectionDeps) {
   const { ch } = deps
   const clock = deps.clock ?? (() => new Date())
+  const windowEvents = deps.windowEvents ?? WINDOW_EVENTS
 
   /** The orgs of `touched` grouped by timezone, days checked; bad input goes to `rejected`. */
   async function group(touched: readonly OrgDays[], rejected: RejectedOrg[]): Promise<TzGroup[]> {
@@ -363,30 +384,40 @@ export function createProjectionActivities(deps: ProjectionDeps) {
   }
 
   /**
-   * The windows of a group: its days cut into spans of at most `MAX_RUN_DAYS` days, and up to
-   * SPANS spans (in day order) of at most `MAX_RUN_DAYS` days in all in a window; each window has
-   * its pairs and its spans' bounds.
+   * The windows of a group: its days cut into spans of at most `MAX_WINDOW_DAYS` days and
+   * `windowEvents` events (from the first day to the last), and up to SPANS spans (in day order) in
+   * a window while it holds at most as many days and events; each window has its pairs and its
+   * spans' bounds. A day of more events than that is a window of its own.
    */
-  function windows(g: TzGroup): Window[] {
+  async function windows(g: TzGroup): Promise<Window[]> {
     const allDays = [...new Set(g.orgs.flatMap((o) => o.days))].sort()
-    const spans: string[][] = []
+    const eventsIn = await eventsPerDay(g.tz, g.orgs.map((o) => o.org), allDays)
+    const spans: { days: string[]; events: number }[] = []
     for (let i = 0; i < allDays.length;) {
-      const last = addDays(allDays[i]!, MAX_RUN_DAYS - 1)
-      let j = i
-      while (j < allDays.length && allDays[j]! <= last) j++
-      spans.push(allDays.slice(i, j))
+      const last = addDays(allDays[i]!, MAX_WINDOW_DAYS - 1)
+      let j = i + 1
+      while (j < allDays.length && allDays[j]! <= last && eventsIn(allDays[i]!, allDays[j]!) <= windowEvents) j++
+      spans.push({ days: allDays.slice(i, j), events: eventsIn(allDays[i]!, allDays[j - 1]!) })
       i = j
     }
-    // Spans share a window while it holds at most SPANS of them and MAX_RUN_DAYS days in all: a
-    // live day and a few older ones are one round, and no statement reads more days than before.
-    const batches: string[][][] = []
+    // Spans share a window while it holds at most SPANS of them, MAX_WINDOW_DAYS days and
+    // windowEvents events in all: a live day and a few older ones are one round.
+    const batches: { spans: string[][]; days: number; events: number }[] = []
     for (const span of spans) {
       const batch = batches[batches.length - 1]
-      if (batch && batch.length < SPANS && batch.flat().length + span.length <= MAX_RUN_DAYS) batch.push(span)
-      else batches.push([span])
+      if (
+        batch &&
+        batch.spans.length < SPANS &&
+        batch.days + span.days.length <= MAX_WINDOW_DAYS &&
+        batch.events + span.events <= windowEvents
+      ) {
+        batch.spans.push(span.days)
+        batch.days += span.days.length
+        batch.events += span.events
+      } else batches.push({ spans: [span.days], days: span.days.length, events: span.events })
     }
     const out: Window[] = []
-    for (const these of batches) {
+    for (const { spans: these } of batches) {
       const days = these.flat()
       const inWindow = new Set(days)
       const orgs = g.orgs
@@ -400,6 +431,39 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       })
     }
     return out
+  }
+
+  /**
+   * The events of the orgs from one day to another (both included, in their timezone), counted
+   * once per day of `days`' range: what sizes the windows.
+   */
+  async function eventsPerDay(
+    tz: string,
+    orgs: string[],
+    days: readonly string[],
+  ): Promise<(from: string, to: string) => number> {
+    if (days.length === 0) return () => 0
+    const result = await ch.client.query({
+      query: EVENTS_PER_DAY.text,
+      query_params: { db: ch.database, tz, orgs, ...instantBounds([days[0]!, days[days.length - 1]!]) },
+      format: 'JSONEachRow',
+    })
+    const rows = await result.json<{ day: string; n: number | string }>()
+    const keys = rows.map((r) => r.day)
+    const before = [0]
+    for (const r of rows) before.push(before[before.length - 1]! + Number(r.n))
+    // The index of the first key at or after `day`.
+    const at = (day: string) => {
+      let lo = 0
+      let hi = keys.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (keys[mid]! < day) lo = mid + 1
+        else hi = mid
+      }
+      return lo
+    }
+    return (from, to) => before[at(addDays(to, 1))]! - before[at(from)]!
   }
 
   /** Recomputes the windows, under one generation; returns the pairs and rows written. */
@@ -458,7 +522,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
   async function recomputePairs(input: { touched: OrgDays[] }): Promise<SetRecomputed> {
     const rejected: RejectedOrg[] = []
     const out: SetRecomputed = { days: 0, rows: 0, windows: 0, rejected }
-    for (const g of await group(input.touched, rejected)) add(out, await recomputeWindows(g.tz, windows(g)))
+    for (const g of await group(input.touched, rejected)) add(out, await recomputeWindows(g.tz, await windows(g)))
     return out
   }
 
@@ -492,7 +556,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       const wide = await widen(g)
       for (const o of wide.orgs) out.affected[o.org] = o.days.length
       // The newest windows first: live events show before a backfill's older days.
-      const list = windows(wide).reverse()
+      const list = (await windows(wide)).reverse()
       add(out, await recomputeWindows(g.tz, list.slice(0, FIRST_WINDOWS)))
       for (const window of list.slice(FIRST_WINDOWS))
         for (const o of window.orgs) out.rest.push({ org: o.org, days: o.days })
