@@ -1,6 +1,6 @@
 // The metrics shard workflow on Temporal's time-skipping test server: signals of many orgs lead to
 // one round over all of them; each org's status is its own; a long widening has its rest
-// recomputed by recomputePairs; an org left out as bad input carries its failure, and the others
+// recomputed by recomputePairs, or by the next round when events came on to its days meanwhile; an org left out as bad input carries its failure, and the others
 // are computed.
 import type { TestWorkflowEnvironment } from '@temporalio/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -88,6 +88,49 @@ describe('metricsShardWorkflow', () => {
       expect(await handle.query(shardOrgStatusQuery, 'acme')).toMatchObject({
         lastComputedDays: 40,
         signalsComputed: 1,
+      })
+      await handle.terminate()
+    })
+  })
+
+  it("joins a round's rest to the next round when events come on to its days meanwhile", async () => {
+    const january = Array.from({ length: 31 }, (_, i) => `2026-01-${String(i + 1).padStart(2, '0')}`)
+    const february = Array.from({ length: 9 }, (_, i) => `2026-02-0${i + 1}`)
+    // acme's first day widens to 40: 31 now, and February as the rest.
+    const recording = recordingProjectionActivities((days) =>
+      days.includes('2026-01-01') ? [...january, ...february] : days,
+    )
+    let signalled = false
+    let handle: Awaited<ReturnType<typeof env.client.workflow.start<typeof metricsShardWorkflow>>> | undefined
+    const activities = {
+      ...recording.activities,
+      async recomputeTouched(input: { touched: { org: string; days: string[] }[] }) {
+        const done = await recording.activities.recomputeTouched(input)
+        // A backfill goes on meanwhile: globex's events fall on a day of acme's rest.
+        if (!signalled) await handle!.signal(orgsTouchedSignal, { orgs: { globex: ['2026-02-03'] } })
+        signalled = true
+        return done
+      },
+    }
+    await withWorker(activities, async (taskQueue) => {
+      handle = await env.client.workflow.start(metricsShardWorkflow, {
+        taskQueue,
+        workflowId: uniqueName('metrics-shard'),
+        args: [{ shard: 0 }],
+      })
+      await handle.signal(orgsTouchedSignal, { orgs: { acme: ['2026-01-01'] } })
+      await env.sleep(10_000)
+      // February is recomputed once, for both orgs, in the second round: no recomputePairs of it alone.
+      expect(recording.recomputed.map((d) => d.length)).toEqual([31, 10])
+      expect(recording.shardRounds[1]).toEqual([
+        { org: 'acme', days: february },
+        { org: 'globex', days: ['2026-02-03'] },
+      ])
+      expect(await handle.query(shardOrgStatusQuery, 'acme')).toMatchObject({
+        pendingDays: 0,
+        signalsReceived: 1,
+        signalsComputed: 1,
+        recomputations: 2,
       })
       await handle.terminate()
     })
