@@ -1,5 +1,6 @@
 /** Shared test helpers: the configuration of the local stack and unique names for isolation. */
 import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { loadConfig, type DugoutConfig } from '../../schemas/config.schema.ts'
@@ -17,9 +18,14 @@ export function uniqueName(prefix: string): string {
  * server of CLICKHOUSE_URL) with a database of its own.
  */
 export function testClickHouse(prefix = 'test'): ClickHouse {
-  return createClickHouse({
-    ...config,
-    CLICKHOUSE_DATABASE: uniqueName(prefix).toLowerCase(),
-    CHDB_PATH: path.join(os.tmpdir(), uniqueName('dugout-chdb')),
-  })
+  const folder = path.join(os.tmpdir(), uniqueName('dugout-chdb'))
+  const ch = createClickHouse({ ...config, CLICKHOUSE_DATABASE: uniqueName(prefix).toLowerCase(), CHDB_PATH: folder })
+  return {
+    ...ch,
+    // The engine's folder goes with the test file that made it (tens of MiB each, every run).
+    async close() {
+      await ch.close()
+      if (ch.engine === 'chdb') fs.rmSync(folder, { recursive: true, force: true })
+    },
+  }
 }
