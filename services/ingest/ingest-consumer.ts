@@ -112,20 +112,63 @@ async function untilDone<T>(
   }
 }
 
+/** One chunk being stored: dispatched by one batch, perhaps still in flight during the next. */
+interface ChunkWrite {
+  topic: string
+  partition: number
+  /** Where the partition's next fetch must start again if this chunk is not stored. */
+  firstOffset: string
+  done: Promise<BatchOutcome>
+  /** The (org, event) keys and body hashes of the rows it is storing. */
+  rows: ReadonlyMap<string, string>
+  state: 'storing' | 'stored' | 'failed'
+}
+
+/**
+ * A consumer's chunk writes, oldest first, carried from one batch to the next. A batch hands
+ * back to kafkajs as soon as its last chunk is dispatched, so that the next fetch (and kafkajs
+ * decoding it) overlaps the store of the last chunks rather than waiting for it: kafkajs fetches
+ * a partition only after its batch handler has returned.
+ */
+export class WritesInFlight {
+  readonly writes: ChunkWrite[] = []
+  /** Batches being processed now. */
+  active = 0
+  /** Set when the consumer stops: each batch waits for its writes before it returns. */
+  closing = false
+
+  constructor(
+    /** Moves a partition's next fetch back (kafkajs `seek`): to a chunk that was not stored. */
+    readonly seek: (topic: string, partition: number, offset: string) => void,
+  ) {}
+
+  /** Resolves once no batch is running and every write has ended, stored or given up. */
+  async settled(): Promise<void> {
+    for (;;) {
+      await Promise.allSettled(this.writes.map((w) => w.done))
+      if (this.active === 0 && this.writes.every((w) => w.state !== 'storing')) return
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+}
+
 /**
  * Processes one batch. A fetch can hold a whole partition (its byte limit counts compressed
  * bytes): the batch is worked through in bounded chunks, each stored and committed before the
- * next one's offsets, so memory stays flat and a crash redoes at most the chunks in flight (three).
+ * next one's offsets, so memory stays flat and a crash redoes at most the chunks in flight.
  *
  * The chunks are pipelined: while ClickHouse stores chunks i-1 and i (on the engine's own
  * threads, two inserts at once), this thread decodes chunk i+1 and looks up its ids. Each chunk's
- * dead letters, signal and commit wait for the chunk before it, so offsets move strictly in order,
- * and a crash redoes at most the chunks in flight. Chunk i+1 is checked against the rows of the
- * chunks in flight as well as the store, since they may not be stored yet when the store is asked.
+ * dead letters, signal and commit wait for the partition's chunk before it, so offsets move
+ * strictly in order. Chunk i+1 is checked against the rows of the chunks in flight as well as the
+ * store, since they may not be stored yet when the store is asked. The last chunks' writes go on
+ * after the batch returns (`WritesInFlight`); kafkajs fetches the partition from the offset after
+ * them, and if one of them is not stored in the end, the partition is moved back to it.
  */
 export async function processBatch(
   payload: EachBatchPayload,
   deps: IngestDeps,
+  inFlight: WritesInFlight,
   { maxBackoffMs = 30_000, chunkMessages = CHUNK_MESSAGES }: Pick<IngestOptions, 'maxBackoffMs' | 'chunkMessages'> = {},
 ): Promise<BatchOutcome> {
   // A large batch can take longer than the session timeout: keep heartbeating all along (kafkajs
@@ -139,15 +182,27 @@ export async function processBatch(
     total.orgs = Math.max(total.orgs, outcome.orgs)
   }
   const retry = <T>(what: string, step: () => Promise<T>) => untilDone(what, step, payload, deps, maxBackoffMs)
-  // Oldest first; each with the (org, event) keys and body hashes of the rows it is storing.
-  const writes: { done: Promise<BatchOutcome>; rows: ReadonlyMap<string, string> }[] = []
+  const { writes } = inFlight
+  const { topic, partition } = payload.batch
+  /** The oldest write ended: counted, or its failure thrown (it stays listed for the catch below). */
+  const awaitOldest = async () => {
+    add(await writes[0]!.done)
+    writes.shift()
+  }
+  // Where the next fetch starts unless something moves it back: the first message not dispatched.
+  let undispatched = payload.batch.messages[0]?.offset
+  inFlight.active++
   try {
     // A batch the guard could not decode stands as one marker message: everything before it is
     // stored as usual, the marker and whatever follows it wait (see the end of this function).
     const poisonAt = payload.batch.messages.findIndex((m) => undecodableBatch(m) !== undefined)
     const messages = poisonAt < 0 ? payload.batch.messages : payload.batch.messages.slice(0, poisonAt)
+    let abandoned = false
     for (let i = 0; i < messages.length; i += chunkMessages) {
-      if (!payload.isRunning() || payload.isStale()) break
+      if (!payload.isRunning() || payload.isStale()) {
+        abandoned = true
+        break
+      }
       const chunk = await decodeChunk(messages.slice(i, i + chunkMessages), deps)
       // Writes that may not be stored yet when the store answers, finished or not by then.
       const unseen = writes.map((w) => w.rows)
@@ -157,29 +212,64 @@ export async function processBatch(
       )
       chunk.steps.lookup = Math.round(performance.now() - lookupStarted)
       const waitStarted = performance.now()
-      while (writes.length >= WRITES_IN_FLIGHT) add(await writes.shift()!.done)
+      while (writes.length >= WRITES_IN_FLIGHT) await awaitOldest()
       chunk.steps.waitPrevious = Math.round(performance.now() - waitStarted)
       for (const rows of unseen) for (const [key, hash] of rows) stored.set(key, hash)
       const deduplicated = deduplicate(chunk.valid, stored)
       const rows = new Map(deduplicated.fresh.map((f) => [eventKey(f.row.org_id, f.row.event_id), f.row.body_hash]))
-      const done = writeChunk(payload, chunk, deduplicated, deps, retry, writes.at(-1)?.done)
-      // Until it is awaited, a failure must not count as unhandled; it is rethrown below.
-      done.catch(() => undefined)
-      writes.push({ done, rows })
+      const previous = [...writes].reverse().find((w) => w.topic === topic && w.partition === partition)?.done
+      const write: ChunkWrite = {
+        topic,
+        partition,
+        firstOffset: chunk.messages[0]!.offset,
+        done: writeChunk(payload, chunk, deduplicated, deps, retry, previous),
+        rows,
+        state: 'storing',
+      }
+      // Until it is awaited, a failure must not count as unhandled; it is rethrown where awaited.
+      write.done.then(
+        () => (write.state = 'stored'),
+        () => (write.state = 'failed'),
+      )
+      writes.push(write)
+      const lastOffset = chunk.messages[chunk.messages.length - 1]!.offset
+      payload.resolveOffset(lastOffset)
+      undispatched = (BigInt(lastOffset) + 1n).toString()
     }
-    while (writes.length > 0) add(await writes.shift()!.done)
+    if (abandoned || poisonAt >= 0 || inFlight.closing) while (writes.length > 0) await awaitOldest()
     if (poisonAt >= 0 && payload.isRunning() && !payload.isStale()) {
       // Never skipped: the offsets stay before the batch, and only this partition stops.
       total.undecodable = undecodableBatch(payload.batch.messages[poisonAt]!)
       payload.pause()
     }
     return total
-  } finally {
-    // Abandoned midway, the batch's writes still end (or give up) before the next batch.
+  } catch (error) {
+    // Every write ends (or gives up) first; then each partition whose chunk was not stored, and
+    // this batch's partition if it stopped midway, fetch again from the first offset not stored.
     await Promise.allSettled(writes.map((w) => w.done))
+    const from = new Map<string, Pick<ChunkWrite, 'topic' | 'partition' | 'firstOffset'>>()
+    if (undispatched !== undefined && !payload.isStale()) {
+      from.set(`${topic}:${partition}`, { topic, partition, firstOffset: undispatched })
+    }
+    // Newest first, so that each partition keeps its oldest chunk not stored.
+    for (const w of [...writes].reverse()) if (w.state === 'failed') from.set(`${w.topic}:${w.partition}`, w)
+    writes.length = 0
+    for (const f of from.values()) {
+      try {
+        inFlight.seek(f.topic, f.partition, f.firstOffset)
+      } catch {
+        // A consumer that is stopping has no position to move: it starts from the commits.
+      }
+    }
+    throw error
+  } finally {
+    inFlight.active--
     clearInterval(ticker)
   }
 }
+
+/** How long a stopping consumer waits for its chunks in flight before it leaves the group. */
+const STOP_DRAIN_MS = 10_000
 
 /** Chunks being stored at once: the engine parses and writes two inserts on its threads together. */
 const WRITES_IN_FLIGHT = 2
@@ -282,7 +372,6 @@ async function writeChunk(
 
   // 4. Only now move the committed offset past this chunk.
   const next = (BigInt(lastOffset) + 1n).toString()
-  payload.resolveOffset(lastOffset)
   await retry('commit', () =>
     payload.commitOffsetsIfNecessary({
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
@@ -356,7 +445,10 @@ export async function startIngestConsumer(
   const stuck = new Map<number, StuckPartition>()
 
   let current: Consumer | undefined
+  // The writes of the consumer before, which a replacement waits for: no write outlives its consumer.
+  let inFlight: WritesInFlight | undefined
   const launch = async (): Promise<void> => {
+    await inFlight?.settled()
     const consumer = deps.kafka.consumer({
       groupId: options.groupId,
       // Heartbeats go on while a chunk is processed and while a step is retried (processBatch).
@@ -371,6 +463,8 @@ export async function startIngestConsumer(
     })
     // Current before it runs: a crash can come before run() returns.
     current = consumer
+    const writes = new WritesInFlight((topic, partition, offset) => consumer.seek({ topic, partition, offset }))
+    inFlight = writes
     // Listen before run(): the first join can happen before run() returns.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       joined = true
@@ -391,7 +485,7 @@ export async function startIngestConsumer(
       eachBatch: async (payload) => {
         let outcome: BatchOutcome
         try {
-          outcome = await processBatch(payload, deps, options)
+          outcome = await processBatch(payload, deps, writes, options)
         } catch (error) {
           if (error instanceof BatchAbandoned) return
           throw error
@@ -471,6 +565,14 @@ export async function startIngestConsumer(
     async stop() {
       stopping = true
       clearTimeout(restartTimer)
+      if (current && inFlight) {
+        // Fetch no more, and let the chunks in flight be stored and committed (a while at most:
+        // a write retrying against a ClickHouse that is down gives up once the consumer stops).
+        const writes = inFlight
+        writes.closing = true
+        current.pause([{ topic: options.topic }])
+        await Promise.race([writes.settled(), new Promise((resolve) => setTimeout(resolve, STOP_DRAIN_MS))])
+      }
       await current?.disconnect()
     },
   }
