@@ -198,18 +198,29 @@ export async function processBatch(
     const poisonAt = payload.batch.messages.findIndex((m) => undecodableBatch(m) !== undefined)
     const messages = poisonAt < 0 ? payload.batch.messages : payload.batch.messages.slice(0, poisonAt)
     let abandoned = false
+    // The next chunk is decoded on this thread while the engine looks up the ids of this one.
+    const decodeAt = (at: number) => {
+      if (at >= messages.length) return undefined
+      const decoding = decodeChunk(messages.slice(at, at + chunkMessages), deps)
+      // A batch given up before it is awaited must not leave its failure unhandled.
+      decoding.catch(() => undefined)
+      return decoding
+    }
+    let decoding = decodeAt(0)
     for (let i = 0; i < messages.length; i += chunkMessages) {
       if (!payload.isRunning() || payload.isStale()) {
         abandoned = true
         break
       }
-      const chunk = await decodeChunk(messages.slice(i, i + chunkMessages), deps)
+      const chunk = await decoding!
       // Writes that may not be stored yet when the store answers, finished or not by then.
       const unseen = writes.map((w) => w.rows)
       const lookupStarted = performance.now()
-      const stored = await retry('read-stored', () =>
+      const lookup = retry('read-stored', () =>
         deps.store.storedHashes(chunk.valid.map((v) => ({ orgId: v.row.org_id, eventId: v.row.event_id }))),
       )
+      decoding = decodeAt(i + chunkMessages)
+      const stored = await lookup
       chunk.steps.lookup = Math.round(performance.now() - lookupStarted)
       const waitStarted = performance.now()
       while (writes.length >= WRITES_IN_FLIGHT) await awaitOldest()
