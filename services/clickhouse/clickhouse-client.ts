@@ -4,9 +4,10 @@
  * `ClickHouseClient` and cannot tell the difference.
  */
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import { Readable } from 'node:stream'
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client'
-import { createChdbConnection } from 'chdb/connection'
+import type * as ChdbConnection from 'chdb/connection'
 import type { ClickHouseConfig } from '../../schemas/config.schema.ts'
 import { asPerQueryConnection, type Connection } from './chdb-connection.ts'
 
@@ -37,6 +38,12 @@ export interface EncodedInsert {
   body: Buffer
   settings?: Record<string, string | number>
 }
+
+/**
+ * chDB loads its engine (a 566 MB library) when first required: only a process that opens the
+ * embedded engine pays for it, not `dugout import`, `--help` or a process with a server.
+ */
+const loadChdb = () => createRequire(import.meta.url)('chdb/connection') as typeof ChdbConnection
 
 /** Settings that make both engines answer alike. */
 const SETTINGS: ClickHouseSettings = {
@@ -74,7 +81,7 @@ export function createClickHouse(config: ClickHouseConfig & { CHDB_PATH: string 
     }
   }
   fs.mkdirSync(config.CHDB_PATH, { recursive: true })
-  const connection = createChdbConnection({ path: config.CHDB_PATH })
+  const connection = loadChdb().createChdbConnection({ path: config.CHDB_PATH })
   const client = createClient({
     // chdb/connection implements the Connection contract of @clickhouse/client-common, which
     // @clickhouse/client now bundles as its own copy: same shape, two declarations.
