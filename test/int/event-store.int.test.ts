@@ -1,0 +1,91 @@
+// The event store's lookup of stored ids (services/ingest/event-store.ts) on the real engine: the
+// ids travel as one JSON string, so an id holding what JSON or SQL escape (quotes, backslashes,
+// commas, brackets, control characters, any Unicode) must still find exactly its own row.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defaultLimits, validateEvent } from '../../schemas/event-validation.ts'
+import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
+import { migrate } from '../../services/clickhouse/migrations.ts'
+import { eventKey } from '../../services/ingest/batch-classifier.ts'
+import { encodeEventRows, toEventRow, type EventRow } from '../../services/ingest/event-rows.ts'
+import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
+import { testClickHouse, uniqueName } from '../support/env.ts'
+
+let ch: ClickHouse
+let store: EventStore
+
+beforeAll(async () => {
+  ch = testClickHouse('event_store')
+  await migrate(ch)
+  store = createClickHouseEventStore(ch)
+})
+
+afterAll(async () => {
+  await ch?.close()
+})
+
+const AWKWARD_IDS = [
+  "it's",
+  'back\\slash',
+  'a "quoted" id',
+  'comma,separated',
+  '["not", "an array"]',
+  "'); DROP TABLE events; --",
+  'tab\there',
+  'ünïcødé ☃ 😀',
+  'x'.repeat(128),
+]
+
+function row(org: string, eventId: string, n: number): EventRow {
+  const result = validateEvent(
+    {
+      event_id: eventId,
+      org_id: org,
+      type: 'activity.logged',
+      schema_version: 1,
+      occurred_at: '2026-03-02T11:00:00Z',
+      source: { system: 'api' },
+      payload: { activity_id: `act-${n}`, kind: 'call', owner_id: 'r1', participant_ids: ['r1'], contact_ids: ['c1'] },
+    },
+    defaultLimits(new Date('2026-03-03T00:00:00Z')),
+  )
+  if (!result.ok) throw new Error(`test event ${eventId} is invalid: ${JSON.stringify(result.issues)}`)
+  return toEventRow(result.event)
+}
+
+describe('the stored-ids lookup', () => {
+  it('finds each stored id, however awkward, with its hash, and nothing else', async () => {
+    const org = uniqueName('org')
+    const other = uniqueName('org')
+    const rows = AWKWARD_IDS.map((id, n) => row(org, id, n))
+    await store.insert(encodeEventRows(rows), uniqueName('batch'))
+    // The same ids stored under another org must not answer for this one.
+    await store.insert(encodeEventRows([row(other, 'only-in-other', 99), row(other, "it's", 98)]), uniqueName('batch'))
+
+    const asked = [...AWKWARD_IDS, 'never-stored', 'only-in-other', "it'", 'comma'].map((eventId) => ({
+      orgId: org,
+      eventId,
+    }))
+    const found = await store.storedHashes(asked)
+
+    expect(new Map([...found].sort())).toEqual(
+      new Map(rows.map((r) => [eventKey(org, r.event_id), r.body_hash] as const).sort()),
+    )
+  })
+
+  it('answers for several orgs at once, each id under its own org', async () => {
+    const a = uniqueName('org')
+    const b = uniqueName('org')
+    const stored = [row(a, 'shared-id', 1), row(b, 'shared-id', 2), row(b, 'b-only', 3)]
+    await store.insert(encodeEventRows(stored), uniqueName('batch'))
+
+    const found = await store.storedHashes([
+      { orgId: a, eventId: 'shared-id' },
+      { orgId: b, eventId: 'shared-id' },
+      { orgId: b, eventId: 'b-only' },
+      { orgId: a, eventId: 'missing' },
+    ])
+
+    expect(found.size).toBe(3)
+    for (const r of stored) expect(found.get(eventKey(r.org_id, r.event_id))).toBe(r.body_hash)
+  })
+})
