@@ -200,14 +200,45 @@ export async function waitFor<T>(
   }
 }
 
-/** A TCP port nobody listens on right now, on 127.0.0.1 (for a server started next). */
+/**
+ * A TCP port nobody listens on right now, on 127.0.0.1, for a server started next. It is taken
+ * below the kernel's ephemeral range: a port from that range (what `listen(0)` hands out) can be
+ * given to any outgoing connection in the seconds before the server binds it, and a CI run once
+ * lost a Kafka start that way ("Address already in use"). Below the range only another listener
+ * can take it, and the port is drawn at random among thousands.
+ */
 export async function freePort(): Promise<number> {
+  const [lowest] = ephemeralPorts()
+  const from = 10_000
+  const to = Math.max(from + 1_000, lowest) - 1
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1))
+    if (await listenable(port)) return port
+  }
+  // A machine with nothing free below its ephemeral range: any port the kernel gives.
+  return listenOn(0)
+}
+
+/** The kernel's range of ports for outgoing connections (Linux), or the IANA range elsewhere. */
+function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!]
+  } catch {
+    // not Linux
+  }
+  return [49_152, 65_535]
+}
+
+const listenable = (port: number) => listenOn(port).then(() => true, () => false)
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer()
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as net.AddressInfo
+      server.close(() => resolve(bound))
     })
   })
 }
