@@ -79,6 +79,8 @@ export function percentile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
 }
 
+export const median = (values: number[]) => percentile(values, 0.5)
+
 export interface Figure {
   name: string
   value: string

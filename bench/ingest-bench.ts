@@ -30,6 +30,7 @@ import {
   benchLogLevel,
   committedAll,
   cpuSeconds,
+  median,
   orgEventLines,
   peakRssMiB,
   residentMiB,
@@ -76,7 +77,7 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
     const bare = await bareConsumer(kafka, topic, total, `${id}-${round}`)
     const ingest = await ingestProcess(config, kafka, topic, `${id}-${round}`)
     const engine = await engineInsert(config, lines)
-    rounds.push({ bare, ingest, engine, total })
+    rounds.push({ bare, ingest, engine })
   }
 
   const cores = os.cpus().length
@@ -138,13 +139,6 @@ interface Round {
   bare: { seconds: number; cpuSeconds: number }
   ingest: { seconds: number; cpuSeconds: number; peakMiB: number; peakAnon: number; peakFile: number }
   engine: { rate: number; cpuPerEventMicros: number }
-  total: number
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 /** Kafka and its client alone: a fresh group reading the whole topic, counting and nothing else. */

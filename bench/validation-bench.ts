@@ -15,7 +15,7 @@ import {
   validateEventWithZod,
   type ValidationResult,
 } from '../schemas/event-validation.ts'
-import { orgEventLines, percentile, printFigures, type Figure } from './bench-support.ts'
+import { median, orgEventLines, printFigures, type Figure } from './bench-support.ts'
 
 const RUNS = 7
 
@@ -108,7 +108,6 @@ function time<T>(items: readonly T[], work: (item: T) => ValidationResult | { ok
   return { wallUs: (wallMs * 1000) / items.length, cpuUs: (used.user + used.system) / items.length }
 }
 
-const median = (values: number[]) => percentile(values, 0.5)
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   printValidation(benchValidation(Number(process.argv[2] ?? process.env.BENCH_VALIDATION_EVENTS ?? 100_000)))
