@@ -208,7 +208,7 @@ export async function waitFor<T>(
  * can take it, and the port is drawn at random among thousands.
  */
 export async function freePort(): Promise<number> {
-  const [lowest] = ephemeralPorts()
+  const lowest = lowestEphemeralPort()
   const from = 10_000
   const to = Math.max(from + 1_000, lowest) - 1
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -219,15 +219,15 @@ export async function freePort(): Promise<number> {
   return listenOn(0)
 }
 
-/** The kernel's range of ports for outgoing connections (Linux), or the IANA range elsewhere. */
-function ephemeralPorts(): [number, number] {
+/** The first port the kernel gives outgoing connections (Linux), or IANA's where unknown. */
+function lowestEphemeralPort(): number {
   try {
-    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
-    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!]
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    if (Number.isInteger(low)) return low
   } catch {
     // not Linux
   }
-  return [49_152, 65_535]
+  return 49_152
 }
 
 const listenable = (port: number) => listenOn(port).then(() => true, () => false)
