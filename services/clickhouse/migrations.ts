@@ -54,16 +54,17 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 const REPLICA_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
 
 /**
- * A migration statement for a cluster: every CREATE runs `ON CLUSTER <cluster>`, and each
- * MergeTree-family engine becomes its Replicated* twin (the replica path from the server's
- * `{shard}`/`{replica}` macros first, the engine's own arguments after), so every server of the
- * cluster holds every table, replicated. Views keep their body. Any other statement is refused:
- * a migration that a cluster cannot run is a defect of the migration, caught by the tests.
+ * A migration statement for a cluster: every CREATE and ALTER TABLE runs `ON CLUSTER <cluster>`,
+ * and each MergeTree-family engine becomes its Replicated* twin (the replica path from the
+ * server's `{shard}`/`{replica}` macros first, the engine's own arguments after), so every server
+ * of the cluster holds every table, replicated. Views keep their body. Any other statement is
+ * refused: a migration that a cluster cannot run is a defect of the migration, caught by the tests.
  */
 export function clusterStatement(statement: string, cluster: string): string {
-  const head = /^(CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW|DATABASE)\s+(?:IF\s+NOT\s+EXISTS\s+)?\S+)(\s|$)/i.exec(
-    statement,
-  )
+  const head =
+    /^(CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW|DATABASE)\s+(?:IF\s+NOT\s+EXISTS\s+)?\S+|ALTER\s+TABLE\s+\S+)(\s|$)/i.exec(
+      statement,
+    )
   if (head === null) throw new MigrationError(`cannot run on a cluster: ${statement.slice(0, 80)}…`)
   const onCluster = `${head[1]} ON CLUSTER \`${cluster}\`${head[2]}${statement.slice(head[0].length)}`
   return onCluster.replace(

@@ -89,3 +89,46 @@ describe('the stored-ids lookup', () => {
     for (const r of stored) expect(found.get(eventKey(r.org_id, r.event_id))).toBe(r.body_hash)
   })
 })
+
+describe('the event store merges', () => {
+  it('one column at a time at every size (0007), and a merge keeps one row per event, its columns intact', async () => {
+    const tables = await ch.client.query({
+      query: 'SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+      query_params: { db: ch.database, table: 'events' },
+      format: 'JSONEachRow',
+    })
+    const [{ engine_full }] = (await tables.json<{ engine_full: string }>()) as [{ engine_full: string }]
+    expect(engine_full).toContain('vertical_merge_algorithm_min_rows_to_activate = 1')
+    expect(engine_full).toContain('vertical_merge_algorithm_min_columns_to_activate = 1')
+
+    // Three parts, each event in two of them: the merge must leave each event once.
+    const org = uniqueName('org')
+    const parts = [
+      [0, 1, 2, 3],
+      [2, 3, 4, 5],
+      [4, 5, 0, 1],
+    ]
+    for (const ids of parts) {
+      await store.insert(encodeEventRows(ids.map((n) => row(org, `ev-${n}`, n))), uniqueName('batch'))
+    }
+    await ch.client.command({ query: `OPTIMIZE TABLE ${ch.database}.events FINAL` })
+
+    const result = await ch.client.query({
+      query: `SELECT event_id, JSONExtractString(payload, 'activity_id') AS activity_id, owner_id, participant_ids, _part FROM ${ch.database}.events
+              WHERE org_id = {org:String} ORDER BY event_id`,
+      query_params: { org },
+      format: 'JSONEachRow',
+    })
+    const stored = await result.json<{
+      event_id: string
+      activity_id: string
+      owner_id: string
+      participant_ids: string[]
+      _part: string
+    }>()
+    expect(stored.map((r) => [r.event_id, r.activity_id, r.owner_id, r.participant_ids])).toEqual(
+      [0, 1, 2, 3, 4, 5].map((n) => [`ev-${n}`, `act-${n}`, 'r1', ['r1']]),
+    )
+    expect(new Set(stored.map((r) => r._part)).size).toBe(1)
+  })
+})
