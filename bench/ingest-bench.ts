@@ -176,7 +176,7 @@ async function ingestProcess(config: DugoutConfig, kafka: Kafka, topic: string, 
   const child = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []),
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       path.join(PROJECT_ROOT, 'bin/dugout.js'),
       'run',
       '--only',

@@ -103,6 +103,7 @@ export const ClickHouseConfig = z.object({
   CLICKHOUSE_DATABASE: identifier.default('dugout'),
   CLICKHOUSE_CLUSTER: identifier.optional(),
   CHDB_PATH: nonEmpty.optional(),
+  CHDB_MALLOC_CONF: nonEmpty.default('dirty_decay_ms:1000'),
 })
 export type ClickHouseConfig = z.infer<typeof ClickHouseConfig>
 
@@ -250,6 +251,8 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   CLICKHOUSE_CLUSTER:
     'Cluster of the ClickHouse server (a name of its remote_servers): the migrations run ON CLUSTER, with Replicated* table engines (docs/scaling.md). With CLICKHOUSE_URL only (default none: one server).',
   CHDB_PATH: 'Data folder of the embedded chDB engine (default $DUGOUT_HOME/chdb). One process at a time.',
+  CHDB_MALLOC_CONF:
+    "Options of the embedded engine's memory allocator, in jemalloc's MALLOC_CONF syntax, read once as the engine loads (default dirty_decay_ms:1000: freed memory goes back to the system after 1 s instead of ClickHouse's 5 s; docs/scaling.md, \"Memory\").",
   DUGOUT_HTTP_HOST: 'Address the HTTP API (collector and reports) listens on (default 127.0.0.1).',
   DUGOUT_HTTP_PORT: 'Port of the HTTP API (default 8080).',
   SMTP_URL: 'SMTP server for weekly insight emails (default smtp://127.0.0.1:1025).',
@@ -259,7 +262,7 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   DUGOUT_INSIGHT_THRESHOLDS:
     'The thresholds of the insight rules over their defaults (docs/insights.md, "Thresholds"), as name=value, comma-separated, e.g. oneOnOneMaxDays=21,maxFindings=3 (default none: every default).',
   DUGOUT_INSIGHTS_SECRET:
-    "Key signing the opt-out links of insight emails, at least 32 characters; the same on every Dugout process of a deployment (default: a random one kept in $DUGOUT_HOME/insights-secret).",
+    'Key signing the opt-out links of insight emails, at least 32 characters; the same on every Dugout process of a deployment (default: a random one kept in $DUGOUT_HOME/insights-secret).',
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',
   DUGOUT_API_KEYS:
     'API keys of the routes under /v1/orgs/:org/, as org:<read|write|admin>:sha256:<hex of SHA-256 of the key>, comma-separated; several per org for rotation; org:sha256:<hex> means write (default none: every org route refused, but for the local key of dugout run in $DUGOUT_HOME/local-api-key).',

@@ -42,8 +42,18 @@ export interface EncodedInsert {
 /**
  * chDB loads its engine (a 566 MB library) when first required: only a process that opens the
  * embedded engine pays for it, not `dugout import`, `--help` or a process with a server.
+ *
+ * The engine's allocator (chDB's own jemalloc) takes its options from JE_MALLOC_CONF, and reads
+ * them only as the library loads: CHDB_MALLOC_CONF goes there first. Its default returns freed
+ * memory after 1 s instead of ClickHouse's 5 s: an ingest process inserts every few hundred
+ * milliseconds and held about 50 MiB more the other way, and 1 s costs no measurable throughput
+ * (0 costs a quarter of the engine's insert speed; docs/scaling.md, "Memory").
  */
-const loadChdb = () => createRequire(import.meta.url)('chdb/connection') as typeof ChdbConnection
+const loadChdb = (allocator: string) => {
+  // eslint-disable-next-line no-restricted-properties -- the engine reads its options from there, and nothing else does
+  process.env.JE_MALLOC_CONF = allocator
+  return createRequire(import.meta.url)('chdb/connection') as typeof ChdbConnection
+}
 
 /** Settings that make both engines answer alike. */
 const SETTINGS: ClickHouseSettings = {
@@ -81,7 +91,7 @@ export function createClickHouse(config: ClickHouseConfig & { CHDB_PATH: string 
     }
   }
   fs.mkdirSync(config.CHDB_PATH, { recursive: true })
-  const connection = loadChdb().createChdbConnection({ path: config.CHDB_PATH })
+  const connection = loadChdb(config.CHDB_MALLOC_CONF).createChdbConnection({ path: config.CHDB_PATH })
   const client = createClient({
     // chdb/connection implements the Connection contract of @clickhouse/client-common, which
     // @clickhouse/client now bundles as its own copy: same shape, two declarations.
