@@ -12,7 +12,6 @@
  * under the public base URL, and the manager's signed opt-out link (opt-out.ts) in the footer, which
  * the sender also puts in `List-Unsubscribe`.
  */
-import mjml2html from 'mjml'
 import type { ExplainLink, Finding } from '../../schemas/insights.schema.ts'
 import { CHART_SERIES, renderChart, shortDay } from './insight-chart.ts'
 import type { InsightWeekData } from './insight-input.ts'
@@ -184,6 +183,9 @@ export async function renderInsightEmail(
   findings: readonly Finding[],
   options: EmailOptions,
 ): Promise<InsightEmail> {
+  // MJML (about 15 MiB of V8 heap) loads with the first email: a process that sends none, an ingest
+  // process or a report command, never holds it.
+  const { default: mjml2html } = await import('mjml')
   // Strict validation: a template mistake fails here, in the tests, not in a mail client.
   const { html, errors } = await mjml2html(emailMjml(data, findings, options), { validationLevel: 'strict' })
   if (errors.length > 0) throw new EmailTemplateError(errors.map((e) => e.formattedMessage).join('; '))
