@@ -31,8 +31,12 @@ const env: Record<string, string> = {
   DUGOUT_INSIGHTS_SCHEDULE: 'on',
 }
 
-// Six weeks of two teams ending with the last full week; the Schedules' runs cover that week.
-const lastWeek = addDays(weekOf(dayIn(new Date(), 'UTC')), -7)
+/** The week a Schedule of `timezone` sends when it fires now: the Monday–Sunday just ended there. */
+const weekEndedIn = (timezone: string) => addDays(weekOf(dayIn(new Date(), timezone)), -7)
+// Six weeks of two teams ending with the last full week in UTC; the Schedules' runs cover that
+// week, or the one before it for a manager whose Monday has not begun yet (New York, early on a
+// Monday in UTC).
+const lastWeek = weekEndedIn('UTC')
 const events = [
   ...generateOrg({ org, managers: 2, repsPerManager: 3, weeks: 6, seed: 7, start: addDays(lastWeek, -35) }),
 ]
@@ -49,6 +53,8 @@ for (const e of events) {
   people.set(p.user_id, { name: p.display_name, email: p.email, manager: p.manager_id, timezone: p.timezone })
 }
 const managers = ['mgr-1', 'mgr-2']
+/** The week each manager's email covered when the Schedules fired (the first test). */
+const sentWeek = new Map<string, string>()
 const teamOf = (manager: string) =>
   [...people].filter(([id, p]) => id.startsWith('rep-') && p.manager === manager).map(([, p]) => p.name)
 
@@ -147,6 +153,7 @@ describe('the weekly insight emails', () => {
   })
 
   it('sends each manager exactly one email when the Schedules fire, with their own reps only', async () => {
+    for (const manager of managers) sentWeek.set(manager, weekEndedIn(people.get(manager)!.timezone!))
     const results = await fireAll()
     expect(results.flatMap((r) => (r as { started: string[] }).started).sort()).toEqual(managers)
     expect(inbox).toHaveLength(2)
@@ -155,7 +162,7 @@ describe('the weekly insight emails', () => {
       const got = inbox.filter((m) => m.to.includes(address))
       expect(got, manager).toHaveLength(1)
       const { mail } = got[0]!
-      expect(mail.messageId).toBe(`<insights.${org}.${manager}.${lastWeek}@dugout>`)
+      expect(mail.messageId).toBe(`<insights.${org}.${manager}.${sentWeek.get(manager)}@dugout>`)
       expect(mail.text).toContain(`Hi ${people.get(manager)!.name},`)
       const other = managers.find((m) => m !== manager)!
       for (const name of teamOf(other)) {
@@ -187,7 +194,7 @@ describe('the weekly insight emails', () => {
   it('sends once when the worker is killed while the SMTP server holds the message', async () => {
     // The week before: nobody's email of it was sent. The SMTP server holds its first DATA; the
     // worker (all of `dugout run`) is SIGKILLed then, and a new `dugout run` takes the retry.
-    const week = addDays(lastWeek, -7)
+    const week = addDays(sentWeek.get('mgr-1')!, -7)
     const messageId = `<insights.${org}.mgr-1.${week}@dugout>`
     hold.next = true
     const run = await client.workflow.start('weeklyInsightWorkflow', {
