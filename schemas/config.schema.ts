@@ -262,7 +262,7 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
   DUGOUT_INSIGHT_THRESHOLDS:
     'The thresholds of the insight rules over their defaults (docs/insights.md, "Thresholds"), as name=value, comma-separated, e.g. oneOnOneMaxDays=21,maxFindings=3 (default none: every default).',
   DUGOUT_INSIGHTS_SECRET:
-    'Key signing the opt-out links of insight emails, at least 32 characters; the same on every Dugout process of a deployment (default: a random one kept in $DUGOUT_HOME/insights-secret).',
+    "Key signing the opt-out links of insight emails, at least 32 characters; the same on every Dugout process of a deployment (default: a random one kept in $DUGOUT_HOME/insights-secret).",
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',
   DUGOUT_API_KEYS:
     'API keys of the routes under /v1/orgs/:org/, as org:<read|write|admin>:sha256:<hex of SHA-256 of the key>, comma-separated; several per org for rotation; org:sha256:<hex> means write (default none: every org route refused, but for the local key of dugout run in $DUGOUT_HOME/local-api-key).',

@@ -1,7 +1,7 @@
 /**
  * The services a `dugout run` process can host, by name. Each is loaded when it starts: a process
  * hosting only ingest does not hold the Temporal worker, the reports or the collector in memory
- * (about 23 MiB of V8 heap for the worker alone).
+ * (about 6 MiB of V8 heap, most of it the worker's).
  */
 import type { ServiceName, ServiceStarter } from '../runtime/service-host.ts'
 
