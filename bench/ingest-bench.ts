@@ -125,7 +125,7 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
       { name: 'ingest process peak RSS (MiB, highest round)', value: peak.toFixed(0), target: '≤ 600', ok: peak <= 600 },
       { name: '  of which anonymous, peak (MiB, sampled)', value: Math.max(...rounds.map((r) => r.ingest.peakAnon)).toFixed(0) },
       {
-        name: '  of which mapped files (libchdb.so, node), peak (MiB, sampled)',
+        name: '  of which mapped libchdb.so, node, peak (MiB, sampled)',
         value: Math.max(...rounds.map((r) => r.ingest.peakFile)).toFixed(0),
       },
     ],
