@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { DugoutConfig } from '../../schemas/config.schema.ts'
 import { createClickHouse, type ClickHouse } from '../clickhouse/clickhouse-client.ts'
 import { migrate } from '../clickhouse/migrations.ts'
+import { limitHeapGrowth } from './heap-growth.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { startHttpServer, type HttpServer } from './http-server.ts'
 import { ensureLocalApiKey, localApiKeyHashes } from './local-api-key.ts'
@@ -78,6 +79,7 @@ export async function startHost(
   only: ServiceName[] = [...SERVICE_NAMES],
   logger: Logger = createLogger(config),
 ): Promise<RunningHost> {
+  limitHeapGrowth(config.DUGOUT_HEAP_GROWTH_PERCENT)
   const clickhouse = createClickHouse(config)
   const applied = await migrate(clickhouse)
   if (applied.length) logger.info({ applied }, 'clickhouse migrations applied')
