@@ -15,6 +15,11 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 const PORT_RULE = 'must be an integer port number from 1 to 65535'
 const port = (fallback: number) =>
   z.coerce.number({ error: PORT_RULE }).int(PORT_RULE).min(1, PORT_RULE).max(65535, PORT_RULE).default(fallback)
+/** A whole number from `min` to `max` (of `unit`), one rule for every way to miss it. */
+const wholeNumber = (min: number, max: number, unit?: string) => {
+  const rule = `must be a whole number ${unit ? `of ${unit} ` : ''}from ${min} to ${max}`
+  return z.coerce.number({ error: rule }).int(rule).min(min, rule).max(max, rule)
+}
 const nonEmpty = z.string().trim().min(1)
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier ([a-z_][a-z0-9_]*)')
 
@@ -29,12 +34,7 @@ export const StackConfig = z.object({
     .default('512m'),
   DUGOUT_TEMPORAL_PORT: port(7233),
   DUGOUT_TEMPORAL_UI_PORT: port(8233),
-  DUGOUT_STACK_TIMEOUT_SECONDS: z.coerce
-    .number({ error: 'must be a whole number of seconds from 5 to 3600' })
-    .int('must be a whole number of seconds from 5 to 3600')
-    .min(5, 'must be a whole number of seconds from 5 to 3600')
-    .max(3600, 'must be a whole number of seconds from 5 to 3600')
-    .default(120),
+  DUGOUT_STACK_TIMEOUT_SECONDS: wholeNumber(5, 3600, 'seconds').default(120),
 })
 export type StackConfig = z.infer<typeof StackConfig>
 
@@ -51,31 +51,11 @@ export const KafkaConfig = z.object({
   KAFKA_EVENTS_TOPIC: nonEmpty.default('crm.events.v1'),
   KAFKA_DLQ_TOPIC: nonEmpty.default('crm.events.dlq.v1'),
   KAFKA_CONSUMER_GROUP: nonEmpty.default('dugout-ingest'),
-  KAFKA_PARTITIONS: z.coerce
-    .number({ error: 'must be a whole number of partitions from 1 to 1000' })
-    .int('must be a whole number of partitions from 1 to 1000')
-    .min(1, 'must be a whole number of partitions from 1 to 1000')
-    .max(1000, 'must be a whole number of partitions from 1 to 1000')
-    .default(6),
-  KAFKA_REPLICATION_FACTOR: z.coerce
-    .number({ error: 'must be a whole number from 1 to 7' })
-    .int('must be a whole number from 1 to 7')
-    .min(1, 'must be a whole number from 1 to 7')
-    .max(7, 'must be a whole number from 1 to 7')
-    .default(1),
+  KAFKA_PARTITIONS: wholeNumber(1, 1000, 'partitions').default(6),
+  KAFKA_REPLICATION_FACTOR: wholeNumber(1, 7).default(1),
   KAFKA_COMPRESSION: z.enum(KAFKA_CODECS, { error: `must be one of ${KAFKA_CODECS.join(', ')}` }).default('gzip'),
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce
-    .number({ error: 'must be a whole number of milliseconds from 6000 to 300000' })
-    .int('must be a whole number of milliseconds from 6000 to 300000')
-    .min(6000, 'must be a whole number of milliseconds from 6000 to 300000')
-    .max(300_000, 'must be a whole number of milliseconds from 6000 to 300000')
-    .default(30_000),
-  DUGOUT_INGEST_DECODE_THREADS: z.coerce
-    .number({ error: 'must be a whole number of threads from 0 to 8' })
-    .int('must be a whole number of threads from 0 to 8')
-    .min(0, 'must be a whole number of threads from 0 to 8')
-    .max(8, 'must be a whole number of threads from 0 to 8')
-    .default(0),
+  KAFKA_SESSION_TIMEOUT_MS: wholeNumber(6000, 300_000, 'milliseconds').default(30_000),
+  DUGOUT_INGEST_DECODE_THREADS: wholeNumber(0, 8, 'threads').default(0),
 })
 export type KafkaConfig = z.infer<typeof KafkaConfig>
 /** `KafkaConfig` with the broker list resolved (see `loadConfig`). */
@@ -137,12 +117,7 @@ export const LogConfig = z.object({
 export type LogConfig = z.infer<typeof LogConfig>
 
 export const RuntimeConfig = z.object({
-  DUGOUT_HEAP_GROWTH_PERCENT: z.coerce
-    .number({ error: 'must be a whole number of percent from 0 to 300' })
-    .int('must be a whole number of percent from 0 to 300')
-    .min(0, 'must be a whole number of percent from 0 to 300')
-    .max(300, 'must be a whole number of percent from 0 to 300')
-    .default(50),
+  DUGOUT_HEAP_GROWTH_PERCENT: wholeNumber(0, 300, 'percent').default(50),
 })
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>
 
