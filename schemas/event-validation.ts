@@ -107,10 +107,15 @@ let compiledCheck: CompiledEventCheck | undefined
  * [`limits.earliest`, `limits.now + limits.maxFutureMs`]. Never throws.
  */
 export function validateEvent(value: unknown, limits: ValidationLimits): ValidationResult {
+  return validateValue(value, limits, false)
+}
+
+/** `validateEvent`; an `owned` value (just parsed here) may be returned as the event itself. */
+function validateValue(value: unknown, limits: ValidationLimits, owned: boolean): ValidationResult {
   // The compiled validator accepts exactly what zod does and builds the same value, in a fraction
   // of zod's time; zod then runs only for an event it refuses, to say why.
   compiledCheck ??= compileEventCheck()
-  const event = compiledCheck(value)
+  const event = compiledCheck(value, owned)
   if (event !== undefined && timeWindowIssues(event.occurred_at, limits).length === 0) return { ok: true, event }
   return validateEventWithZod(value, limits)
 }
@@ -174,7 +179,8 @@ export function decodeEvent(input: Uint8Array | string, limits: ValidationLimits
   const mayHoldSurrogates = text.includes('\\u')
   const hostile = holdsHostileValue(value, mayHoldSurrogates) ? hostileValueIssues(value, mayHoldSurrogates) : []
   if (hostile.length > 0) return { ok: false, raw: text, issues: capped(hostile), ...identify(value) }
-  const result = validateEvent(value, limits)
+  // The value was built by JSON.parse above and nothing else holds it.
+  const result = validateValue(value, limits, true)
   return result.ok ? { ok: true, event: result.event, raw: text } : { ...result, raw: text }
 }
 
