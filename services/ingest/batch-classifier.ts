@@ -5,7 +5,7 @@
  */
 import { decodeEvent, formatIssues, type ValidationLimits } from '../../schemas/event-validation.ts'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
-import { encodeEventRow, toEventRow, type EventRow } from './event-rows.ts'
+import { encodeEvent, type EventRow } from './event-rows.ts'
 
 export interface IncomingMessage {
   value: Buffer | null
@@ -15,7 +15,7 @@ export interface IncomingMessage {
 /**
  * What ingest keeps of a valid event on its way to the store: its key and body hash (to tell a
  * redelivery from a conflict), its instant as sent (for the days it touches), and its row encoded
- * (`encodeEventRow`) in `line`.
+ * (`encodeEvent`) in `line`.
  */
 export type DecodedEvent = Pick<EventRow, 'org_id' | 'event_id' | 'body_hash'> & Pick<CrmEvent, 'occurred_at'>
 
@@ -33,11 +33,11 @@ export function judgeMessage(value: Uint8Array | null, limits: ValidationLimits)
   const decoded = decodeEvent(value ?? new Uint8Array(0), limits)
   if (decoded.ok) {
     const { event } = decoded
-    const row = toEventRow(event)
+    const { line, bodyHash } = encodeEvent(event)
     return {
       kind: 'ok',
-      row: { org_id: row.org_id, event_id: row.event_id, body_hash: row.body_hash, occurred_at: event.occurred_at },
-      line: encodeEventRow(row),
+      row: { org_id: event.org_id, event_id: event.event_id, body_hash: bodyHash, occurred_at: event.occurred_at },
+      line,
     }
   }
   return {

@@ -60,6 +60,8 @@ export function createClickHouseEventStore(ch: ClickHouse, reads: ClickHouse = c
           // https://clickhouse.com/docs/operations/settings/settings#insert_deduplication_token
           insert_deduplication_token: deduplicationToken,
           insert_deduplicate: 1,
+          // `encodeEvent` writes the payload as the JSON object it is: stored as its text.
+          input_format_json_read_objects_as_strings: 1,
         },
       })
     },

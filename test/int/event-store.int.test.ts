@@ -6,7 +6,7 @@ import { defaultLimits, validateEvent } from '../../schemas/event-validation.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
 import { eventKey } from '../../services/ingest/batch-classifier.ts'
-import { encodeEventRows, toEventRow, type EventRow } from '../../services/ingest/event-rows.ts'
+import { encodeEvent, encodeEventRows, joinLines, toEventRow, type EventRow } from '../../services/ingest/event-rows.ts'
 import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
 import { testClickHouse, uniqueName } from '../support/env.ts'
 
@@ -36,6 +36,10 @@ const AWKWARD_IDS = [
 ]
 
 function row(org: string, eventId: string, n: number): EventRow {
+  return toEventRow(activity(org, eventId, n))
+}
+
+function activity(org: string, eventId: string, n: number, ids = ['r1']) {
   const result = validateEvent(
     {
       event_id: eventId,
@@ -44,12 +48,12 @@ function row(org: string, eventId: string, n: number): EventRow {
       schema_version: 1,
       occurred_at: '2026-03-02T11:00:00Z',
       source: { system: 'api' },
-      payload: { activity_id: `act-${n}`, kind: 'call', owner_id: 'r1', participant_ids: ['r1'], contact_ids: ['c1'] },
+      payload: { activity_id: `act-${n}`, kind: 'call', owner_id: ids[0], participant_ids: ids, contact_ids: ['c1'] },
     },
     defaultLimits(new Date('2026-03-03T00:00:00Z')),
   )
   if (!result.ok) throw new Error(`test event ${eventId} is invalid: ${JSON.stringify(result.issues)}`)
-  return toEventRow(result.event)
+  return result.event
 }
 
 describe('the stored-ids lookup', () => {
@@ -87,6 +91,35 @@ describe('the stored-ids lookup', () => {
 
     expect(found.size).toBe(3)
     for (const r of stored) expect(found.get(eventKey(r.org_id, r.event_id))).toBe(r.body_hash)
+  })
+})
+
+describe('the rows of ingest (encodeEvent)', () => {
+  it('store the payload written as its JSON object as the same text as the escaped string, and alike', async () => {
+    const org = uniqueName('org')
+    const events = AWKWARD_IDS.map((id, n) => activity(org, `ev-${n}`, n, [id, 'r\u2028 2']))
+    await store.insert(joinLines(events.map((e) => Buffer.from(encodeEvent(e).line))), uniqueName('batch'))
+    // The same events again through encodeEventRows, under other ids: every column must match.
+    const again = events.map((e) => ({ ...toEventRow(e), event_id: `${e.event_id}-again` }))
+    await store.insert(encodeEventRows(again), uniqueName('batch'))
+
+    const result = await ch.client.query({
+      query: `SELECT event_id, type, occurred_at, source_system, source_ref, payload, toString(body_hash) AS body_hash,
+                     owner_id, participant_ids
+              FROM ${ch.database}.events WHERE org_id = {org:String} ORDER BY event_id`,
+      query_params: { org },
+      format: 'JSONEachRow',
+    })
+    const stored = await result.json<Record<string, unknown>>()
+    const byId = new Map(stored.map((r) => [r['event_id'], r]))
+    expect(stored).toHaveLength(events.length * 2)
+    for (const e of events) {
+      const row = byId.get(e.event_id)!
+      expect(row['payload']).toBe(JSON.stringify(e.payload))
+      expect(row['body_hash']).toBe(encodeEvent(e).bodyHash)
+      expect(row['participant_ids']).toEqual((e.payload as { participant_ids: string[] }).participant_ids)
+      expect({ ...byId.get(`${e.event_id}-again`), event_id: e.event_id }).toEqual(row)
+    }
   })
 })
 

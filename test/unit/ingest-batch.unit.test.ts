@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest'
 import { defaultLimits, validateEvent } from '../../schemas/event-validation.ts'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
 import { decodeMessages, deduplicate, eventKey } from '../../services/ingest/batch-classifier.ts'
-import { bodyHash, dayIn, daysTouched, toClickHouseTime, toEventRow } from '../../services/ingest/event-rows.ts'
+import {
+  bodyHash,
+  dayIn,
+  daysTouched,
+  encodeEvent,
+  encodeEventRow,
+  toClickHouseTime,
+  toEventRow,
+} from '../../services/ingest/event-rows.ts'
 import { activityEvent, prng } from '../support/synthetic-events.ts'
 
 const event: CrmEvent = {
@@ -218,5 +226,32 @@ describe('event rows, fast paths', () => {
       ...Object.entries(event).filter(([key]) => key !== 'payload'),
     ]) as CrmEvent
     expect(toEventRow(reordered)).toEqual(referenceRow(reordered))
+  })
+
+  it("encodes the row's line as encodeEventRow does, with the payload as its JSON object, and its hash", () => {
+    // The line as the store reads it: the payload object as its text (input_format_json_read_objects_as_strings).
+    const asStored = (line: string) => {
+      const columns = JSON.parse(line) as unknown[]
+      return JSON.stringify(columns.map((c, i) => (i === 7 ? JSON.stringify(c) : c)))
+    }
+    const random = prng(5)
+    const awkward = ['', ',"payload":{"x":1}', 'a "quoted" \\ ref', '\u2028 ünï 😀']
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(...awkward), (i, ref) => {
+        const e = activityEvent('acme', i, random)
+        const decoded = validateEvent({ ...e, source: { system: e.source.system, ref } }, limits)
+        if (!decoded.ok) throw new Error(JSON.stringify(decoded.issues))
+        const { line, bodyHash: hash } = encodeEvent(decoded.event)
+        const row = referenceRow(decoded.event)
+        expect(asStored(line)).toBe(encodeEventRow(row))
+        expect(hash).toBe(row.body_hash)
+      }),
+      { numRuns: 300 },
+    )
+    const reordered = Object.fromEntries([
+      ['payload', { ...event.payload, payload: { nested: true } }],
+      ...Object.entries(event).filter(([key]) => key !== 'payload'),
+    ]) as CrmEvent
+    expect(asStored(encodeEvent(reordered).line)).toBe(encodeEventRow(referenceRow(reordered)))
   })
 })
