@@ -70,6 +70,8 @@ export const eventKey = (orgId: string, eventId: string) => `${orgId}\u0000${eve
 export interface Deduplicated {
   /** Rows to insert: first sight of each (org_id, event_id). */
   fresh: Extract<Classified, { kind: 'ok' }>[]
+  /** The `eventKey` and body hash of each row of `fresh`. */
+  freshHashes: Map<string, string>
   /** Same id, same body as stored or earlier in the batch: a redelivery, counted once. */
   duplicates: number
   /** Same id, different body: the first one stands; these go to the dead-letter topic. */
@@ -78,19 +80,26 @@ export interface Deduplicated {
 
 /**
  * Removes redeliveries and conflicts, given the body hashes already in the store for the batch's
- * ids. The first body seen for an id wins, whether it was stored earlier or comes first here.
+ * ids, and those of the rows being stored (`inFlight`, which the store may not show yet). The
+ * first body seen for an id wins, whether it was stored earlier or comes first here.
  */
 export function deduplicate(
   valid: readonly Extract<Classified, { kind: 'ok' }>[],
   stored: ReadonlyMap<string, string>,
+  inFlight: readonly ReadonlyMap<string, string>[] = [],
 ): Deduplicated {
-  const seen = new Map(stored)
-  const result: Deduplicated = { fresh: [], duplicates: 0, conflicts: [] }
+  const result: Deduplicated = { fresh: [], freshHashes: new Map(), duplicates: 0, conflicts: [] }
+  const earlier = (key: string) => {
+    let hash = stored.get(key)
+    for (let i = 0; hash === undefined && i < inFlight.length; i++) hash = inFlight[i]!.get(key)
+    return hash
+  }
   for (const item of valid) {
     const key = eventKey(item.row.org_id, item.row.event_id)
-    const hash = seen.get(key)
+    // An id seen before this batch is not fresh here, so the two lookups never both answer.
+    const hash = earlier(key) ?? result.freshHashes.get(key)
     if (hash === undefined) {
-      seen.set(key, item.row.body_hash)
+      result.freshHashes.set(key, item.row.body_hash)
       result.fresh.push(item)
     } else if (hash === item.row.body_hash) {
       result.duplicates++

@@ -10,7 +10,7 @@ import { DEAD_LETTER_HEADERS } from '../kafka/dead-letter-headers.ts'
 import type { DeadLetter, EventProducer } from '../kafka/event-producer.ts'
 import { undecodableBatch, type UndecodableBatch } from '../kafka/record-batch-guard.ts'
 import type { Logger } from '../runtime/logger.ts'
-import { deduplicate, eventKey, type Classified, type Deduplicated } from './batch-classifier.ts'
+import { deduplicate, type Classified, type Deduplicated } from './batch-classifier.ts'
 import { inThreadDecoder, type ChunkDecoder } from './decode-thread.ts'
 import { daysTouched, joinLines } from './event-rows.ts'
 import type { EventStore } from './event-store.ts'
@@ -225,16 +225,14 @@ export async function processBatch(
       const waitStarted = performance.now()
       while (writes.length >= WRITES_IN_FLIGHT) await awaitOldest()
       chunk.steps.waitPrevious = Math.round(performance.now() - waitStarted)
-      for (const rows of unseen) for (const [key, hash] of rows) stored.set(key, hash)
-      const deduplicated = deduplicate(chunk.valid, stored)
-      const rows = new Map(deduplicated.fresh.map((f) => [eventKey(f.row.org_id, f.row.event_id), f.row.body_hash]))
+      const deduplicated = deduplicate(chunk.valid, stored, unseen)
       const previous = [...writes].reverse().find((w) => w.topic === topic && w.partition === partition)?.done
       const write: ChunkWrite = {
         topic,
         partition,
         firstOffset: chunk.messages[0]!.offset,
         done: writeChunk(payload, chunk, deduplicated, deps, retry, previous),
-        rows,
+        rows: deduplicated.freshHashes,
         state: 'storing',
       }
       // Until it is awaited, a failure must not count as unhandled; it is rethrown where awaited.
