@@ -2,9 +2,9 @@
  * Decoding on a thread of its own. JSON.parse, validation and the row of each event cost most of
  * ingest's work on the JavaScript thread, which also runs the Kafka client and the pipeline: done
  * on a worker thread, they overlap with both, and the second core does them. A chunk goes over as
- * one buffer of message values, and comes back as columns of verdicts with one buffer of lines
- * (decode-thread-worker.ts): two copies of the bytes and the columns cloned, against about 11 µs
- * of work per event.
+ * one buffer of message values, and comes back as its verdicts' columns with one buffer of lines
+ * (`ChunkVerdicts`, decode-thread-worker.ts): a copy of the bytes and the columns cloned, against
+ * about 11 µs of work per event.
  *
  * Measured on the 2-core bench machine (`npm run bench -- ingest`, DUGOUT_INGEST_DECODE_THREADS 0
  * against 1, alternated): the hand-off costs about 5 µs of CPU per event, and the engine's insert
@@ -17,7 +17,12 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import type { ValidationLimits } from '../../schemas/event-validation.ts'
-import { decodeMessages, withMessage, type Classified, type IncomingMessage } from './batch-classifier.ts'
+import {
+  valueBytes,
+  VerdictColumns,
+  type ChunkVerdicts,
+  type IncomingMessage,
+} from './batch-classifier.ts'
 
 export interface DecodeRequest {
   id: number
@@ -28,23 +33,14 @@ export interface DecodeRequest {
   limits: ValidationLimits
 }
 
-/** Verdicts as columns, indexed by message; the `ok` ones have a line, ending at `lineEnds[i]`. */
-export interface DecodeReply {
+/** A chunk's verdicts, as the decoding thread sends them back. */
+export interface DecodeReply extends ChunkVerdicts {
   id: number
-  ok: Uint8Array<ArrayBuffer>
-  orgIds: (string | null)[]
-  eventIds: (string | null)[]
-  hashes: string[]
-  occurredAts: string[]
-  reasons: string[]
-  rules: string[]
-  lines: Uint8Array<ArrayBuffer>
-  lineEnds: Uint32Array<ArrayBuffer>
 }
 
 /** Decodes a chunk of messages, in order, into valid events and dead letters. */
 export interface ChunkDecoder {
-  decode(messages: readonly IncomingMessage[], limits: ValidationLimits): Promise<Classified[]>
+  decode(messages: readonly IncomingMessage[], limits: ValidationLimits): Promise<ChunkVerdicts>
   close(): Promise<void>
 }
 
@@ -55,12 +51,12 @@ export interface ChunkDecoder {
 export function inThreadDecoder(): ChunkDecoder {
   return {
     async decode(messages, limits) {
-      const classified: Classified[] = []
-      for (let i = 0; i < messages.length; i += DECODE_SLICE) {
-        if (i > 0) await yieldToEventLoop()
-        classified.push(...decodeMessages(messages.slice(i, i + DECODE_SLICE), limits))
+      const columns = new VerdictColumns(messages.length, valueBytes(messages))
+      for (let i = 0; i < messages.length; i++) {
+        if (i > 0 && i % DECODE_SLICE === 0) await yieldToEventLoop()
+        columns.judge(i, messages[i]!.value, limits)
       }
-      return classified
+      return columns.finish()
     },
     close: async () => {},
   }
@@ -70,8 +66,7 @@ export function inThreadDecoder(): ChunkDecoder {
 const DECODE_SLICE = 1_000
 
 interface Pending {
-  messages: readonly IncomingMessage[]
-  resolve: (classified: Classified[]) => void
+  resolve: (verdicts: ChunkVerdicts) => void
   reject: (error: Error) => void
 }
 
@@ -81,11 +76,11 @@ class DecodeThread {
 
   private start(): Worker {
     const worker = new Worker(new URL('./decode-thread-bootstrap.mjs', import.meta.url))
-    worker.on('message', (reply: DecodeReply) => {
-      const waiting = this.pending.get(reply.id)
+    worker.on('message', ({ id, ...verdicts }: DecodeReply) => {
+      const waiting = this.pending.get(id)
       if (!waiting) return
-      this.pending.delete(reply.id)
-      waiting.resolve(fromReply(reply, waiting.messages))
+      this.pending.delete(id)
+      waiting.resolve(verdicts)
     })
     const fail = (error: Error) => {
       if (this.worker !== worker) return
@@ -98,12 +93,12 @@ class DecodeThread {
     return worker
   }
 
-  decode(id: number, messages: readonly IncomingMessage[], limits: ValidationLimits): Promise<Classified[]> {
+  decode(id: number, messages: readonly IncomingMessage[], limits: ValidationLimits): Promise<ChunkVerdicts> {
     this.worker ??= this.start()
     const request = toRequest(id, messages, limits)
     const worker = this.worker
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { messages, resolve, reject })
+      this.pending.set(id, { resolve, reject })
       worker.postMessage(request, [request.values.buffer, request.ends.buffer])
     })
   }
@@ -125,7 +120,7 @@ export function threadDecoder(threads: number): ChunkDecoder {
   let next = 0
   return {
     decode(messages, limits) {
-      if (messages.length === 0) return Promise.resolve([])
+      if (messages.length === 0) return Promise.resolve(new VerdictColumns(0, 0).finish())
       const thread = pool.reduce((least, t) => (t.load < least.load ? t : least))
       return thread.decode(next++, messages, limits)
     },
@@ -141,8 +136,7 @@ export function createChunkDecoder(threads: number): ChunkDecoder {
 }
 
 function toRequest(id: number, messages: readonly IncomingMessage[], limits: ValidationLimits): DecodeRequest {
-  let size = 0
-  for (const m of messages) size += m.value?.byteLength ?? 0
+  const size = valueBytes(messages)
   // An ArrayBuffer of its own (not a slice of Buffer's shared pool), so that it can be transferred.
   const values = new Uint8Array(size)
   const ends = new Uint32Array(messages.length)
@@ -153,38 +147,4 @@ function toRequest(id: number, messages: readonly IncomingMessage[], limits: Val
     ends[i] = at
   })
   return { id, values, ends, limits }
-}
-
-function fromReply(reply: DecodeReply, messages: readonly IncomingMessage[]): Classified[] {
-  const classified = new Array<Classified>(messages.length)
-  let lineStart = 0
-  for (let i = 0; i < messages.length; i++) {
-    const message = messages[i]!
-    const lineEnd = reply.lineEnds[i]!
-    const orgId = reply.orgIds[i]
-    const eventId = reply.eventIds[i]
-    if (reply.ok[i] === 1) {
-      classified[i] = withMessage(
-        {
-          kind: 'ok',
-          row: { org_id: orgId!, event_id: eventId!, body_hash: reply.hashes[i]!, occurred_at: reply.occurredAts[i]! },
-          line: reply.lines.subarray(lineStart, lineEnd),
-        },
-        message,
-      )
-    } else {
-      classified[i] = withMessage(
-        {
-          kind: 'dlq',
-          reason: reply.reasons[i]!,
-          rule: reply.rules[i]!,
-          ...(orgId === null || orgId === undefined ? {} : { orgId }),
-          ...(eventId === null || eventId === undefined ? {} : { eventId }),
-        },
-        message,
-      )
-    }
-    lineStart = lineEnd
-  }
-  return classified
 }

@@ -135,20 +135,6 @@ export function encodeEventRows(rows: readonly EventRow[]): Buffer {
   return Buffer.from(rows.map(encodeEventRow).join('\n'))
 }
 
-/** Encoded rows (each one line, without its newline) as one body. */
-export function joinLines(lines: readonly Uint8Array[]): Buffer {
-  let size = Math.max(0, lines.length - 1)
-  for (const line of lines) size += line.byteLength
-  const body = Buffer.allocUnsafe(size)
-  let at = 0
-  for (let i = 0; i < lines.length; i++) {
-    if (i > 0) body[at++] = 0x0a
-    body.set(lines[i]!, at)
-    at += lines[i]!.byteLength
-  }
-  return body
-}
-
 const dayFormatters = new Map<string, Intl.DateTimeFormat>()
 
 /**

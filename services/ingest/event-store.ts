@@ -7,8 +7,8 @@ export interface EventStore {
   /** Body hashes already stored for these (org_id, event_id) pairs, keyed by `eventKey`. */
   storedHashes(keys: readonly { orgId: string; eventId: string }[]): Promise<Map<string, string>>
   /**
-   * Inserts rows encoded as one JSONCompactEachRow body (`encodeEventRows`, or the lines of
-   * decoded events joined by `joinLines`); the same token twice (a retried batch) inserts once.
+   * Inserts rows encoded as one JSONCompactEachRow body (`encodeEventRows`, or the lines of a
+   * chunk's valid events, `bodyOf`); the same token twice (a retried batch) inserts once.
    */
   insert(body: Buffer, deduplicationToken: string): Promise<void>
 }

@@ -10,9 +10,16 @@ import { DEAD_LETTER_HEADERS } from '../kafka/dead-letter-headers.ts'
 import type { DeadLetter, EventProducer } from '../kafka/event-producer.ts'
 import { undecodableBatch, type UndecodableBatch } from '../kafka/record-batch-guard.ts'
 import type { Logger } from '../runtime/logger.ts'
-import { deduplicate, type Classified, type Deduplicated } from './batch-classifier.ts'
+import {
+  bodyOf,
+  conflictReason,
+  deduplicate,
+  validIndices,
+  type ChunkVerdicts,
+  type Deduplicated,
+} from './batch-classifier.ts'
 import { inThreadDecoder, type ChunkDecoder } from './decode-thread.ts'
-import { daysTouched, joinLines } from './event-rows.ts'
+import { daysTouched } from './event-rows.ts'
 import type { EventStore } from './event-store.ts'
 import type { BatchCounts, IngestTelemetry } from './ingest-telemetry.ts'
 import type { MetricsNotifier } from './metrics-notifier.ts'
@@ -217,7 +224,9 @@ export async function processBatch(
       const unseen = writes.map((w) => w.rows)
       const lookupStarted = performance.now()
       const lookup = retry('read-stored', () =>
-        deps.store.storedHashes(chunk.valid.map((v) => ({ orgId: v.row.org_id, eventId: v.row.event_id }))),
+        deps.store.storedHashes(
+          chunk.valid.map((i) => ({ orgId: chunk.verdicts.orgIds[i]!, eventId: chunk.verdicts.eventIds[i]! })),
+        ),
       )
       decoding = decodeAt(i + chunkMessages)
       const stored = await lookup
@@ -225,7 +234,7 @@ export async function processBatch(
       const waitStarted = performance.now()
       while (writes.length >= WRITES_IN_FLIGHT) await awaitOldest()
       chunk.steps.waitPrevious = Math.round(performance.now() - waitStarted)
-      const deduplicated = deduplicate(chunk.valid, stored, unseen)
+      const deduplicated = deduplicate(chunk.verdicts, chunk.valid, stored, unseen)
       const previous = [...writes].reverse().find((w) => w.topic === topic && w.partition === partition)?.done
       const write: ChunkWrite = {
         topic,
@@ -289,8 +298,10 @@ const onThisThread = inThreadDecoder()
 
 interface DecodedChunk {
   messages: EachBatchPayload['batch']['messages']
-  valid: Extract<Classified, { kind: 'ok' }>[]
-  invalid: Extract<Classified, { kind: 'dlq' }>[]
+  verdicts: ChunkVerdicts
+  /** The messages that are valid events, and the rest (dead letters), in order. */
+  valid: number[]
+  invalid: number[]
   started: number
   /** Milliseconds per step, for the debug log: where a slow chunk spent its time. */
   steps: Record<string, number>
@@ -299,11 +310,11 @@ interface DecodedChunk {
 async function decodeChunk(messages: DecodedChunk['messages'], deps: IngestDeps): Promise<DecodedChunk> {
   const started = performance.now()
   const limits = deps.limits()
-  const chunk: DecodedChunk = { messages, valid: [], invalid: [], started, steps: {} }
-  for (const c of await (deps.decoder ?? onThisThread).decode(messages, limits)) {
-    if (c.kind === 'ok') chunk.valid.push(c)
-    else chunk.invalid.push(c)
-  }
+  const verdicts = await (deps.decoder ?? onThisThread).decode(messages, limits)
+  const valid = validIndices(verdicts)
+  const invalid: number[] = []
+  if (valid.length < messages.length) for (let i = 0; i < messages.length; i++) if (verdicts.ok[i] !== 1) invalid.push(i)
+  const chunk: DecodedChunk = { messages, verdicts, valid, invalid, started, steps: {} }
   chunk.steps.decode = Math.round(performance.now() - started)
   return chunk
 }
@@ -322,7 +333,7 @@ async function writeChunk(
   previous: Promise<unknown> | undefined,
 ): Promise<BatchOutcome> {
   const { batch } = payload
-  const { messages, valid, invalid } = chunk
+  const { messages, verdicts, valid, invalid } = chunk
   let stepStarted = performance.now()
   const stepDone = (name: string) => {
     const now = performance.now()
@@ -336,10 +347,7 @@ async function writeChunk(
   const lastOffset = messages[messages.length - 1]!.offset
   const token = `${batch.topic}:${batch.partition}:${firstOffset}-${lastOffset}`
   await retry('insert', () =>
-    deps.store.insert(
-      joinLines(fresh.map((f) => f.line)),
-      token,
-    ),
+    deps.store.insert(bodyOf(verdicts, fresh, valid.length), token),
   )
   deps.telemetry?.insertSeconds.observe((performance.now() - stepStarted) / 1000)
   stepDone('insert')
@@ -348,29 +356,37 @@ async function writeChunk(
   stepDone('waitPreviousWrite')
 
   // 2. Dead letters, with where they came from, before the offsets move past them.
-  const letters: DeadLetter[] = [...invalid, ...conflicts].map((d) => ({
-    raw: d.raw,
-    reason: d.reason,
-    source: 'ingest',
-    ...(d.orgId === undefined ? {} : { orgId: d.orgId }),
-    ...(d.eventId === undefined ? {} : { eventId: d.eventId }),
-    rules: [d.rule],
-    headers: {
-      [DEAD_LETTER_HEADERS.originTopic]: batch.topic,
-      [DEAD_LETTER_HEADERS.originPartition]: String(batch.partition),
-      [DEAD_LETTER_HEADERS.originOffset]: d.offset,
-    },
-  }))
+  const letter = (i: number, reason: string, rule: string): DeadLetter => {
+    const orgId = verdicts.orgIds[i]
+    const eventId = verdicts.eventIds[i]
+    return {
+      raw: messages[i]!.value ?? Buffer.alloc(0),
+      reason,
+      source: 'ingest',
+      ...(orgId === null || orgId === undefined ? {} : { orgId }),
+      ...(eventId === null || eventId === undefined ? {} : { eventId }),
+      rules: [rule],
+      headers: {
+        [DEAD_LETTER_HEADERS.originTopic]: batch.topic,
+        [DEAD_LETTER_HEADERS.originPartition]: String(batch.partition),
+        [DEAD_LETTER_HEADERS.originOffset]: messages[i]!.offset,
+      },
+    }
+  }
+  const letters = [
+    ...invalid.map((i) => letter(i, verdicts.reasons[i]!, verdicts.rules[i]!)),
+    ...conflicts.map((i) => letter(i, conflictReason(verdicts.eventIds[i]!), 'conflict')),
+  ]
   await retry('dead-letter', () => deps.deadLetters.sendDeadLetters(letters))
   stepDone('deadLetters')
 
   // 3. Temporal, once per org per chunk, for every valid event (redeliveries too: a crash between
   //    the insert and this signal must not leave days uncomputed).
-  const orgs = [...new Set(valid.map((v) => v.row.org_id))]
+  const orgs = [...new Set(valid.map((i) => verdicts.orgIds[i]!))]
   const zones = new Map<string, string>()
   for (const org of orgs) zones.set(org, await retry('org-settings', () => deps.timeZoneOf(org)))
   const touched = daysTouched(
-    valid.map((v) => v.row),
+    valid.map((i) => ({ org_id: verdicts.orgIds[i]!, occurred_at: verdicts.occurredAts[i]! })),
     (org) => zones.get(org) ?? 'UTC',
   )
   const { notifier } = deps

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultLimits, validateEvent } from '../../schemas/event-validation.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
 import { migrate } from '../../services/clickhouse/migrations.ts'
-import { eventKey } from '../../services/ingest/batch-classifier.ts'
-import { encodeEvent, encodeEventRows, joinLines, toEventRow, type EventRow } from '../../services/ingest/event-rows.ts'
+import { bodyOf, eventKey, judgeMessages, validIndices } from '../../services/ingest/batch-classifier.ts'
+import { encodeEvent, encodeEventRows, toEventRow, type EventRow } from '../../services/ingest/event-rows.ts'
 import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
 import { testClickHouse, uniqueName } from '../support/env.ts'
 
@@ -98,7 +98,13 @@ describe('the rows of ingest (encodeEvent)', () => {
   it('store the payload written as its JSON object as the same text as the escaped string, and alike', async () => {
     const org = uniqueName('org')
     const events = AWKWARD_IDS.map((id, n) => activity(org, `ev-${n}`, n, [id, 'r\u2028 2']))
-    await store.insert(joinLines(events.map((e) => Buffer.from(encodeEvent(e).line))), uniqueName('batch'))
+    // As ingest stores them: judged as messages, the chunk's lines one body.
+    const verdicts = judgeMessages(
+      events.map((e, n) => ({ value: Buffer.from(JSON.stringify(e)), offset: String(n) })),
+      defaultLimits(new Date()),
+    )
+    expect(validIndices(verdicts)).toHaveLength(events.length)
+    await store.insert(bodyOf(verdicts, validIndices(verdicts), events.length), uniqueName('batch'))
     // The same events again through encodeEventRows, under other ids: every column must match.
     const again = events.map((e) => ({ ...toEventRow(e), event_id: `${e.event_id}-again` }))
     await store.insert(encodeEventRows(again), uniqueName('batch'))

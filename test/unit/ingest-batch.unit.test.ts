@@ -3,7 +3,16 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { defaultLimits, validateEvent } from '../../schemas/event-validation.ts'
 import type { CrmEvent } from '../../schemas/events.schema.ts'
-import { decodeMessages, deduplicate, eventKey } from '../../services/ingest/batch-classifier.ts'
+import {
+  bodyOf,
+  conflictReason,
+  deduplicate,
+  eventKey,
+  judgeMessages,
+  lineOf,
+  validIndices,
+  VerdictColumns,
+} from '../../services/ingest/batch-classifier.ts'
 import {
   bodyHash,
   dayIn,
@@ -33,6 +42,12 @@ const event: CrmEvent = {
   },
 }
 const limits = defaultLimits(new Date('2026-04-01T00:00:00Z'))
+/** The validator's output for an event known to be valid. */
+const validateOk = (e: unknown): CrmEvent => {
+  const result = validateEvent(e, limits)
+  if (!result.ok) throw new Error(JSON.stringify(result.issues))
+  return result.event
+}
 const message = (value: unknown, offset: string) => ({
   value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
   offset,
@@ -127,7 +142,7 @@ describe('event rows', () => {
 
 describe('batch classification', () => {
   it('turns invalid messages into dead letters with the field and rule, keeping the valid ones', () => {
-    const classified = decodeMessages(
+    const verdicts = judgeMessages(
       [
         message(event, '10'),
         message('{"event_id":', '11'),
@@ -136,35 +151,78 @@ describe('batch classification', () => {
       ],
       limits,
     )
-    expect(classified.map((c) => c.kind)).toEqual(['ok', 'dlq', 'dlq', 'dlq'])
-    const [, broken, unknownType, empty] = classified
-    expect(broken).toMatchObject({ kind: 'dlq', rule: 'invalid_json', offset: '11', raw: Buffer.from('{"event_id":') })
-    expect(unknownType).toMatchObject({ kind: 'dlq', rule: 'enum', orgId: 'acme', eventId: 'e-2' })
-    expect(unknownType?.kind === 'dlq' && unknownType.reason).toMatch(/^type: /)
-    expect(empty).toMatchObject({ kind: 'dlq', rule: 'invalid_json' })
+    expect([...verdicts.ok]).toEqual([1, 0, 0, 0])
+    expect(validIndices(verdicts)).toEqual([0])
+    expect(verdicts.rules).toEqual(['', 'invalid_json', 'enum', 'invalid_json'])
+    expect(verdicts.orgIds).toEqual(['acme', null, 'acme', null])
+    expect(verdicts.eventIds).toEqual(['e-2', null, 'e-2', null])
+    expect(verdicts.reasons[2]).toMatch(/^type: /)
+    // Only the valid event has a line, and a dead letter's is empty.
+    const { line, bodyHash } = encodeEvent(validateOk(event))
+    expect(Buffer.from(lineOf(verdicts, 0)).toString()).toBe(`${line}\n`)
+    for (const i of [1, 2, 3]) expect(lineOf(verdicts, i)).toHaveLength(0)
+    expect(verdicts.hashes).toEqual([bodyHash, '', '', ''])
+    expect(verdicts.occurredAts).toEqual([event.occurred_at, '', '', ''])
+  })
+
+  it('writes each valid line once into the chunk, growing it past its first size, whatever its bytes', () => {
+    const wide = { ...event, source: { system: 'hubspot', ref: '日本語のテキスト😀'.repeat(300) } }
+    const events = Array.from({ length: 40 }, (_, n) => ({ ...(n % 3 === 0 ? wide : event), event_id: `e-${n}` }))
+    // Sized for far fewer bytes than the lines take, so that it must grow, several times.
+    const columns = new VerdictColumns(events.length + 1, 64)
+    events.forEach((e, n) => columns.judge(n, Buffer.from(JSON.stringify(e)), limits))
+    columns.judge(events.length, Buffer.from('not json'), limits)
+    const verdicts = columns.finish()
+    const expected = events.map((e) => `${encodeEvent(validateOk(e)).line}\n`).join('')
+    expect(Buffer.from(verdicts.lines).toString()).toBe(expected)
+    expect(verdicts.lineEnds.at(-1)).toBe(Buffer.byteLength(expected))
+    events.forEach((e, n) =>
+      expect(Buffer.from(lineOf(verdicts, n)).toString()).toBe(`${encodeEvent(validateOk(e)).line}\n`),
+    )
+  })
+
+  it('makes the body of the fresh rows alone, or the chunk\'s own lines when they all are', () => {
+    const events = [0, 1, 2, 3].map((n) => ({ ...event, event_id: `e-${n}` }))
+    const verdicts = judgeMessages(
+      [message(events[0], '1'), message('nope', '2'), message(events[1], '3'), message(events[2], '4'), message(events[3], '5')],
+      limits,
+    )
+    const lineText = (n: number) => `${encodeEvent(validateOk(events[n]!)).line}\n`
+    const all = bodyOf(verdicts, validIndices(verdicts), 4)
+    expect(all.toString()).toBe([0, 1, 2, 3].map(lineText).join(''))
+    expect(all.buffer).toBe(verdicts.lines.buffer)
+    expect(bodyOf(verdicts, [2, 4], 4).toString()).toBe(lineText(1) + lineText(3))
+    expect(bodyOf(verdicts, [], 4)).toHaveLength(0)
   })
 
   it('collapses redeliveries, keeps the first body of an id, and reports later bodies as conflicts', () => {
     const changed = { ...event, payload: { ...event.payload, amount: 1 } }
     const other = { ...event, event_id: 'e-3' }
-    const valid = decodeMessages(
+    const verdicts = judgeMessages(
       [message(event, '1'), message(event, '2'), message(changed, '3'), message(other, '4'), message(other, '5')],
       limits,
-    ).filter((c) => c.kind === 'ok')
+    )
     const stored = new Map([[eventKey('acme', 'e-3'), bodyHash(other)]])
-    const result = deduplicate(valid, stored)
-    expect(result.fresh.map((f) => [f.row.event_id, f.offset])).toEqual([['e-2', '1']])
+    const result = deduplicate(verdicts, validIndices(verdicts), stored)
+    expect(result.fresh).toEqual([0])
+    expect(result.freshHashes).toEqual(new Map([[eventKey('acme', 'e-2'), bodyHash(event)]]))
     expect(result.duplicates).toBe(3)
-    expect(result.conflicts).toHaveLength(1)
-    expect(result.conflicts[0]).toMatchObject({ rule: 'conflict', offset: '3', eventId: 'e-2' })
-    expect(JSON.parse(result.conflicts[0]!.raw.toString())).toEqual(changed)
+    expect(result.conflicts).toEqual([2])
+    expect(conflictReason('e-2')).toMatch(/^event_id: e-2 was already received with a different body/)
+  })
+
+  it('finds ids among the rows in flight, oldest first, as if stored', () => {
+    const verdicts = judgeMessages([message(event, '1'), message({ ...event, event_id: 'e-9' }, '2')], limits)
+    const inFlight = [new Map([[eventKey('acme', 'e-9'), 'other']]), new Map([[eventKey('acme', 'e-2'), bodyHash(event)]])]
+    const result = deduplicate(verdicts, validIndices(verdicts), new Map(), inFlight)
+    expect(result).toMatchObject({ fresh: [], duplicates: 1, conflicts: [1] })
   })
 
   it('treats an id already stored with another body as a conflict, not a new event', () => {
-    const valid = decodeMessages([message(event, '7')], limits).filter((c) => c.kind === 'ok')
-    const result = deduplicate(valid, new Map([[eventKey('acme', 'e-2'), '12345']]))
+    const verdicts = judgeMessages([message(event, '7')], limits)
+    const result = deduplicate(verdicts, validIndices(verdicts), new Map([[eventKey('acme', 'e-2'), '12345']]))
     expect(result.fresh).toEqual([])
-    expect(result.conflicts).toHaveLength(1)
+    expect(result.conflicts).toEqual([0])
   })
 })
 
