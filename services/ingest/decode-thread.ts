@@ -7,9 +7,12 @@
  * about 11 µs of work per event.
  *
  * Measured on the 2-core bench machine (`npm run bench -- ingest`, DUGOUT_INGEST_DECODE_THREADS 0
- * against 1, alternated): the hand-off costs about 5 µs of CPU per event, and the engine's insert
- * threads want the second core as much, so one thread is 10-15 % slower there and it is off by
- * default. It is for machines with cores to spare.
+ * against 1, alternated): when the thread's verdicts were made into an object per event, the
+ * hand-off cost about 5 µs of CPU per event and one thread was 10-15 % slower. Taken as columns
+ * (2026-12-07) it runs at about the same rate (32.0k, 36.8k, 39.7k events/s against 34.5k, 34.8k,
+ * 36.4k), since the engine's insert threads want the second core as much, and a second V8 heap
+ * takes the peak to 631-643 MiB from 547-557: off by default. It is for machines with cores and
+ * memory to spare.
  *
  * A thread that dies (it should not: verdicts are values, nothing in it throws on bad input)
  * fails the chunks it held; the next chunk starts a new one.
