@@ -127,6 +127,13 @@ export function validIndices(verdicts: ChunkVerdicts): number[] {
   return valid
 }
 
+/** The indices of the dead letters of a chunk. */
+export function deadLetterIndices(verdicts: ChunkVerdicts): number[] {
+  const invalid: number[] = []
+  for (let i = 0; i < verdicts.ok.length; i++) if (verdicts.ok[i] !== 1) invalid.push(i)
+  return invalid
+}
+
 /** Message i's line, with its newline. */
 export function lineOf(verdicts: ChunkVerdicts, i: number): Uint8Array {
   return verdicts.lines.subarray(i === 0 ? 0 : verdicts.lineEnds[i - 1]!, verdicts.lineEnds[i]!)

@@ -20,12 +20,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import type { ValidationLimits } from '../../schemas/event-validation.ts'
-import {
-  valueBytes,
-  VerdictColumns,
-  type ChunkVerdicts,
-  type IncomingMessage,
-} from './batch-classifier.ts'
+import { valueBytes, VerdictColumns, type ChunkVerdicts, type IncomingMessage } from './batch-classifier.ts'
 
 export interface DecodeRequest {
   id: number

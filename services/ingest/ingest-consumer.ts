@@ -13,6 +13,7 @@ import type { Logger } from '../runtime/logger.ts'
 import {
   bodyOf,
   conflictReason,
+  deadLetterIndices,
   deduplicate,
   validIndices,
   type ChunkVerdicts,
@@ -312,8 +313,7 @@ async function decodeChunk(messages: DecodedChunk['messages'], deps: IngestDeps)
   const limits = deps.limits()
   const verdicts = await (deps.decoder ?? onThisThread).decode(messages, limits)
   const valid = validIndices(verdicts)
-  const invalid: number[] = []
-  if (valid.length < messages.length) for (let i = 0; i < messages.length; i++) if (verdicts.ok[i] !== 1) invalid.push(i)
+  const invalid = valid.length === messages.length ? [] : deadLetterIndices(verdicts)
   const chunk: DecodedChunk = { messages, verdicts, valid, invalid, started, steps: {} }
   chunk.steps.decode = Math.round(performance.now() - started)
   return chunk
@@ -346,9 +346,7 @@ async function writeChunk(
   const firstOffset = messages[0]!.offset
   const lastOffset = messages[messages.length - 1]!.offset
   const token = `${batch.topic}:${batch.partition}:${firstOffset}-${lastOffset}`
-  await retry('insert', () =>
-    deps.store.insert(bodyOf(verdicts, fresh, valid.length), token),
-  )
+  await retry('insert', () => deps.store.insert(bodyOf(verdicts, fresh, valid.length), token))
   deps.telemetry?.insertSeconds.observe((performance.now() - stepStarted) / 1000)
   stepDone('insert')
   deps.logger.debug({ partition: batch.partition, lastOffset, stored: fresh.length }, 'batch stored, not yet committed')

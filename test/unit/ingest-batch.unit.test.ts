@@ -6,6 +6,7 @@ import type { CrmEvent } from '../../schemas/events.schema.ts'
 import {
   bodyOf,
   conflictReason,
+  deadLetterIndices,
   deduplicate,
   eventKey,
   judgeMessages,
@@ -153,6 +154,7 @@ describe('batch classification', () => {
     )
     expect([...verdicts.ok]).toEqual([1, 0, 0, 0])
     expect(validIndices(verdicts)).toEqual([0])
+    expect(deadLetterIndices(verdicts)).toEqual([1, 2, 3])
     expect(verdicts.rules).toEqual(['', 'invalid_json', 'enum', 'invalid_json'])
     expect(verdicts.orgIds).toEqual(['acme', null, 'acme', null])
     expect(verdicts.eventIds).toEqual(['e-2', null, 'e-2', null])
@@ -181,10 +183,16 @@ describe('batch classification', () => {
     )
   })
 
-  it('makes the body of the fresh rows alone, or the chunk\'s own lines when they all are', () => {
+  it("makes the body of the fresh rows alone, or the chunk's own lines when they all are", () => {
     const events = [0, 1, 2, 3].map((n) => ({ ...event, event_id: `e-${n}` }))
     const verdicts = judgeMessages(
-      [message(events[0], '1'), message('nope', '2'), message(events[1], '3'), message(events[2], '4'), message(events[3], '5')],
+      [
+        message(events[0], '1'),
+        message('nope', '2'),
+        message(events[1], '3'),
+        message(events[2], '4'),
+        message(events[3], '5'),
+      ],
       limits,
     )
     const lineText = (n: number) => `${encodeEvent(validateOk(events[n]!)).line}\n`
@@ -213,7 +221,10 @@ describe('batch classification', () => {
 
   it('finds ids among the rows in flight, oldest first, as if stored', () => {
     const verdicts = judgeMessages([message(event, '1'), message({ ...event, event_id: 'e-9' }, '2')], limits)
-    const inFlight = [new Map([[eventKey('acme', 'e-9'), 'other']]), new Map([[eventKey('acme', 'e-2'), bodyHash(event)]])]
+    const inFlight = [
+      new Map([[eventKey('acme', 'e-9'), 'other']]),
+      new Map([[eventKey('acme', 'e-2'), bodyHash(event)]]),
+    ]
     const result = deduplicate(verdicts, validIndices(verdicts), new Map(), inFlight)
     expect(result).toMatchObject({ fresh: [], duplicates: 1, conflicts: [1] })
   })
