@@ -322,5 +322,8 @@ describe('event rows, fast paths', () => {
       ...Object.entries(event).filter(([key]) => key !== 'payload'),
     ]) as CrmEvent
     expect(asStored(encodeEvent(reordered).line)).toBe(encodeEventRow(referenceRow(reordered)))
+    // Every key in order, and one more after them: the payload is no longer the JSON's last key.
+    const extended = { ...event, extra: 1 } as CrmEvent
+    expect(asStored(encodeEvent(extended).line)).toBe(encodeEventRow(referenceRow(extended)))
   })
 })
