@@ -121,19 +121,18 @@ export function judgeMessages(messages: readonly IncomingMessage[], limits: Vali
   return columns.finish()
 }
 
-/** The indices of the valid events of a chunk. */
-export function validIndices(verdicts: ChunkVerdicts): number[] {
-  const valid: number[] = []
-  for (let i = 0; i < verdicts.ok.length; i++) if (verdicts.ok[i] === 1) valid.push(i)
-  return valid
+/** The indices of a chunk's messages whose `ok` flag is `flag`. */
+function indicesWhere(ok: Uint8Array, flag: 0 | 1): number[] {
+  const indices: number[] = []
+  for (let i = 0; i < ok.length; i++) if (ok[i] === flag) indices.push(i)
+  return indices
 }
 
+/** The indices of the valid events of a chunk. */
+export const validIndices = (verdicts: ChunkVerdicts) => indicesWhere(verdicts.ok, 1)
+
 /** The indices of the dead letters of a chunk. */
-export function deadLetterIndices(verdicts: ChunkVerdicts): number[] {
-  const invalid: number[] = []
-  for (let i = 0; i < verdicts.ok.length; i++) if (verdicts.ok[i] !== 1) invalid.push(i)
-  return invalid
-}
+export const deadLetterIndices = (verdicts: ChunkVerdicts) => indicesWhere(verdicts.ok, 0)
 
 /** Message i's line, with its newline. */
 export function lineOf(verdicts: ChunkVerdicts, i: number): Uint8Array {
