@@ -1,10 +1,14 @@
 // The event store's lookup of stored ids (services/ingest/event-store.ts) on the real engine: the
 // ids travel as one JSON string, so an id holding what JSON or SQL escape (quotes, backslashes,
 // commas, brackets, control characters, any Unicode) must still find exactly its own row.
+import fs from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultLimits, validateEvent } from '../../schemas/event-validation.ts'
+import { EVENT_TYPES } from '../../schemas/events.schema.ts'
 import type { ClickHouse } from '../../services/clickhouse/clickhouse-client.ts'
-import { migrate } from '../../services/clickhouse/migrations.ts'
+import { migrate, MIGRATIONS_DIR } from '../../services/clickhouse/migrations.ts'
+import { generateOrg } from '../../services/demo/org-generator.ts'
 import { bodyOf, eventKey, judgeMessages, validIndices } from '../../services/ingest/batch-classifier.ts'
 import { encodeEvent, encodeEventRows, toEventRow, type EventRow } from '../../services/ingest/event-rows.ts'
 import { createClickHouseEventStore, type EventStore } from '../../services/ingest/event-store.ts'
@@ -169,5 +173,80 @@ describe('the event store merges', () => {
       [0, 1, 2, 3, 4, 5].map((n) => [`ev-${n}`, `act-${n}`, 'r1', ['r1']]),
     )
     expect(new Set(stored.map((r) => r._part)).size).toBe(1)
+  })
+})
+
+/** The typed columns' expressions of 0001, each reading the payload on its own, as 0008 replaced them. */
+function typedColumnsOf0001(): { name: string; expression: string }[] {
+  const sql = fs.readFileSync(path.join(MIGRATIONS_DIR, '0001_event_store.sql'), 'utf8')
+  return [...sql.matchAll(/^\s+(\w+)\s+\S+ MATERIALIZED (.+?),?$/gm)].map((m) => ({ name: m[1]!, expression: m[2]! }))
+}
+
+describe('the typed columns (0008)', () => {
+  const columns = typedColumnsOf0001()
+
+  it('read the payload once a row: each is an element of one extraction', async () => {
+    const result = await ch.client.query({
+      query: `SELECT name, default_kind, default_expression FROM system.columns
+              WHERE database = {db:String} AND table = 'events' AND default_kind IN ('MATERIALIZED', 'EPHEMERAL')`,
+      query_params: { db: ch.database },
+      format: 'JSONEachRow',
+    })
+    const rows = await result.json<{ name: string; default_kind: string; default_expression: string }>()
+    expect(columns).toHaveLength(31)
+    expect(rows.filter((r) => r.default_kind === 'MATERIALIZED').map((r) => r.name)).toEqual(columns.map((c) => c.name))
+    const parses = rows.filter((r) => r.default_expression.includes('JSONExtract'))
+    expect(parses.map((r) => [r.name, r.default_kind])).toEqual([['payload_fields', 'EPHEMERAL']])
+  })
+
+  it('hold what the expressions of 0001 give, on every type of event and on payloads off the contract', async () => {
+    const org = uniqueName('org')
+    const perType = new Map<string, number>()
+    const ids = new Set<string>()
+    // Up to 40 of each type; the generator sends some events twice, as a CRM does.
+    const events = [
+      ...generateOrg({ org, managers: 2, repsPerManager: 3, weeks: 3, seed: 11, start: '2026-01-05' }),
+    ].filter((e) => {
+      if (ids.has(e.event_id) || (perType.get(e.type) ?? 0) >= 40) return false
+      ids.add(e.event_id)
+      perType.set(e.type, (perType.get(e.type) ?? 0) + 1)
+      return true
+    })
+    expect([...perType.keys()].sort()).toEqual([...EVENT_TYPES].sort())
+    // What no valid event holds, but a payload stored by hand or a later contract could: each
+    // field's every other JSON type, nulls, escapes, text where numbers go, and nothing at all.
+    const offContract = [
+      '{}',
+      '{"user_id":null,"manager_id":null,"active":null,"amount":null,"to_ids":null,"period_start":null}',
+      '{"user_id":5,"kind":1.5,"role":true,"email":["a"],"timezone":{"tz":"UTC"},"active":"yes"}',
+      '{"amount":"12.5","currency":7,"period_start":"2026-13-40","period_end":"not a date"}',
+      '{"amount":1e308,"participant_ids":[1,"a",null,{"x":1}],"contact_ids":"c1","recipient_ids":[]}',
+      '{"owner_id":"\\u00e9\\"x\\n\\t\\\\","to_ids":["\\ud83d\\ude00","😀"],"sender_id":"ünïcødé ☃"}',
+      '{"active":1,"amount":-0,"stage_category":"","outcome":"won","outcome":"lost"}',
+      '{"from_id":{"nested":{"deep":[1,2,3]}},"attendee_ids":[["a"]],"thread_id":""}',
+    ]
+    const rows: EventRow[] = [
+      ...events.map(toEventRow),
+      ...offContract.map((payload, n) => ({ ...toEventRow(activity(org, `off-${n}`, n)), payload })),
+    ]
+    await store.insert(encodeEventRows(rows), uniqueName('batch'))
+
+    const result = await ch.client.query({
+      query: `SELECT event_id, ${columns.map((c, i) => `toJSONString(${c.name}) AS s${i}, toJSONString(${c.expression}) AS e${i}`).join(', ')}
+              FROM ${ch.database}.events WHERE org_id = {org:String}`,
+      query_params: { org },
+      format: 'JSONEachRow',
+    })
+    const stored = await result.json<Record<string, string>>()
+    expect(stored).toHaveLength(rows.length)
+    const differing = stored.flatMap((r) =>
+      columns.flatMap((c, i) =>
+        r[`s${i}`] === r[`e${i}`] ? [] : [`${r['event_id']}.${c.name}: ${r[`s${i}`]} ≠ ${r[`e${i}`]}`],
+      ),
+    )
+    expect(differing).toEqual([])
+    // The test holds values to compare: most columns are set somewhere, and not everywhere.
+    const set = columns.filter((_c, i) => stored.some((r) => !['""', 'null', '[]', '0'].includes(r[`s${i}`]!)))
+    expect(set.length).toBeGreaterThan(25)
   })
 })
