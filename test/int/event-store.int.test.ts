@@ -245,7 +245,7 @@ describe('the typed columns (0008)', () => {
       ),
     )
     expect(differing).toEqual([])
-    // The test holds values to compare: most columns are set somewhere, and not everywhere.
+    // There is something to compare: most columns hold a value other than their default somewhere.
     const set = columns.filter((_c, i) => stored.some((r) => !['""', 'null', '[]', '0'].includes(r[`s${i}`]!)))
     expect(set.length).toBeGreaterThan(25)
   })
