@@ -184,6 +184,9 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   },
 )
 
+/** The rest of object text `text` after a member spliced in first: `{}` takes no comma. */
+const joinMembers = (text: string): string => (text === '{}' ? '}' : `,${text.slice(1)}`)
+
 /** Applies mutations to a copy of `base`; returns the copy and its JSON text. */
 function mutate(base: unknown, mutations: Mutation[]): { value: unknown; text: string } {
   let root: unknown = structuredClone(base)
@@ -213,7 +216,7 @@ function mutate(base: unknown, mutations: Mutation[]): { value: unknown; text: s
   for (const { depth, asObject } of nests) {
     const open = asObject ? '{"n":'.repeat(depth) : '['.repeat(depth)
     const close = asObject ? '}'.repeat(depth) : ']'.repeat(depth)
-    text = text.startsWith('{') ? `{"deep":${open}1${close},${text.slice(1)}` : text
+    text = text.startsWith('{') ? `{"deep":${open}1${close}${joinMembers(text)}` : text
   }
   return { value: root, text }
 }
@@ -221,7 +224,7 @@ function mutate(base: unknown, mutations: Mutation[]): { value: unknown; text: s
 /** Replaces the first number of `text` with `replacement` (JSON.stringify cannot write 1e999). */
 function withNumber(text: string, replacement: string): string {
   const replaced = text.replace(/(?<=[:[,])-?\d+(\.\d+)?([eE][+-]?\d+)?(?=[,\]}])/, replacement)
-  return replaced === text && text.startsWith('{') ? `{"n":${replacement},${text.slice(1)}` : replaced
+  return replaced === text && text.startsWith('{') ? `{"n":${replacement}${joinMembers(text)}` : replaced
 }
 
 const hugeNumber = fc.constantFrom(
