@@ -251,7 +251,7 @@ export const CONFIG_DOCS: Record<keyof DugoutEnv, string> = {
     "Key signing the opt-out links of insight emails, at least 32 characters; the same on every Dugout process of a deployment (default: a random one kept in $DUGOUT_HOME/insights-secret).",
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent (default info).',
   DUGOUT_HEAP_GROWTH_PERCENT:
-    "How far a service process's JavaScript heap may grow past what its last full garbage collection kept before the next one, in percent; 0 leaves it to V8, which lets a busy heap grow to about 2.5 times (default 50: an ingest process 80 MiB smaller for about a tenth of its throughput; docs/scaling.md, \"Memory\").",
+    "How far a service process's JavaScript heap may grow past what its last full garbage collection kept before the next one, in percent; 0 leaves it to V8, which lets a busy heap grow to about 2.5 times (default 50: an ingest process about 90 MiB smaller at the same throughput; docs/scaling.md, \"Memory\").",
   DUGOUT_API_KEYS:
     'API keys of the routes under /v1/orgs/:org/, as org:<read|write|admin>:sha256:<hex of SHA-256 of the key>, comma-separated; several per org for rotation; org:sha256:<hex> means write (default none: every org route refused, but for the local key of dugout run in $DUGOUT_HOME/local-api-key).',
   DUGOUT_COLLECTOR_MAX_BODY_BYTES:

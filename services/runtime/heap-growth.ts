@@ -3,7 +3,7 @@
  * (`DUGOUT_HEAP_GROWTH_PERCENT`). V8 sizes the next collection's threshold from how fast the last
  * ones ran: a busy ingest process's heap grows to about 2.5 times what a collection keeps before
  * the next one (measured with --trace-gc, 60 MiB kept, 146 reached). A fixed 50 % keeps it about
- * 80 MiB smaller for about a tenth of its throughput (docs/scaling.md, "Memory").
+ * 90 MiB smaller at the same throughput (docs/scaling.md, "Memory").
  *
  * V8 reads the flag at each collection, so it takes effect when it is set, after the process
  * started: NODE_OPTIONS accepts no V8 heap flag but the sizes, and `node` is started by users and
