@@ -6,6 +6,7 @@ import { compress as rawSnappy } from 'snappy'
 import { describe, expect, it } from 'vitest'
 import {
   COMPRESSION_TYPES,
+  gunzipChunkBytes,
   registerKafkaCodecs,
   snappyDecompress,
   snappyFramedCompress,
@@ -65,6 +66,21 @@ describe('codecs', () => {
     const messages = await fetched(await batch(100, texts, COMPRESSION_TYPES[codec]))
     expect(messages.map((m) => m.value?.toString())).toEqual(texts)
     expect(messages.map((m) => m.offset)).toEqual(texts.map((_, i) => String(100 + i)))
+  })
+
+  it('gzip reads a batch of several MiB of records, written in chunks of up to 1 MiB', async () => {
+    const texts = Array.from({ length: 100_000 }, (_, i) => `{"event_id":"e-${i}","n":${(i * 7919) % 100_003}}`)
+    const bytes = await batch(0, texts, CompressionTypes.GZIP)
+    expect(gunzipChunkBytes(bytes.length)).toBe(1024 * 1024)
+    expect(texts.join('').length).toBeGreaterThan(3 * 1024 * 1024)
+    const messages = await fetched(bytes)
+    expect(messages.map((m) => m.value?.toString())).toEqual(texts)
+  })
+
+  it('sizes the chunks of a gzip batch to it: 8 × its bytes, from 16 KiB to 1 MiB', () => {
+    expect(gunzipChunkBytes(100)).toBe(16 * 1024)
+    expect(gunzipChunkBytes(64 * 1024)).toBe(512 * 1024)
+    expect(gunzipChunkBytes(512 * 1024)).toBe(1024 * 1024)
   })
 
   it('snappy reads the Java framing (several blocks) and the raw form librdkafka sends', async () => {
