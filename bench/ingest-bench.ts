@@ -1,7 +1,9 @@
 /**
  * Ingest throughput against two limits measured in the same run: a bare kafkajs consumer reading
  * the same topic (what Kafka and its client cost, no work at all), and chDB's own insert of the
- * same NDJSON into the same table without validation (what the engine costs). Also the ingest
+ * same NDJSON into the same table without validation (what the engine costs). The bare consumer
+ * runs twice: with kafkajs's own gzip codec, the issue's yardstick, and with Dugout's codecs, as
+ * ingest reads (`services/kafka/kafka-codecs.ts`: gzip read into larger chunks). Also the ingest
  * process's CPU per event and peak memory. Ingest runs as its own process, `dugout run --only
  * ingest`, exactly as in production with the embedded engine.
  *
@@ -18,7 +20,8 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Kafka } from 'kafkajs'
+import { createRequire } from 'node:module'
+import kafkajs, { CompressionTypes, type Kafka } from 'kafkajs'
 import { PROJECT_ROOT, type DugoutConfig } from '../schemas/config.schema.ts'
 import type { ImportResult } from './import-bench.ts'
 import { createClickHouse } from '../services/clickhouse/clickhouse-client.ts'
@@ -74,10 +77,11 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
   const rounds: Round[] = []
   for (let round = 1; round <= ROUNDS; round++) {
     process.stderr.write(`ingest: round ${round} of ${ROUNDS}\n`)
-    const bare = await bareConsumer(kafka, topic, total, `${id}-${round}`)
+    const bare = await withKafkajsGzip(() => bareConsumer(kafka, topic, total, `${id}-${round}`, "kafkajs's gzip"))
+    const bareDugout = await bareConsumer(kafka, topic, total, `${id}-${round}-codecs`, "Dugout's codecs")
     const ingest = await ingestProcess(config, kafka, topic, `${id}-${round}`)
     const engine = await engineInsert(config, lines)
-    rounds.push({ bare, ingest, engine })
+    rounds.push({ bare, bareDugout, ingest, engine })
   }
 
   const cores = os.cpus().length
@@ -90,6 +94,7 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
   // Each ratio is taken within a round (its two sides measured minutes apart at most, in the same
   // spell of a shared machine), then the median of the rounds.
   const toBare = m((r) => r.bare.seconds / r.ingest.seconds)
+  const toBareDugout = m((r) => r.bareDugout.seconds / r.ingest.seconds)
   const perRound = (f: (r: Round) => number, digits = 0) => rounds.map((r) => f(r).toFixed(digits)).join(', ')
   return {
     rate: ingestRate,
@@ -100,10 +105,21 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
     figures: [
       { name: 'events', value: String(total) },
       { name: 'rounds (medians below; BENCH_INGEST_ROUNDS)', value: String(ROUNDS) },
-      { name: 'bare kafkajs consumer (events/s)', value: bareRate.toFixed(0) },
+      { name: "bare kafkajs consumer, kafkajs's gzip (events/s)", value: bareRate.toFixed(0) },
       { name: 'bare consumer CPU per event (µs)', value: m((r) => (r.bare.cpuSeconds / total) * 1e6).toFixed(1) },
+      {
+        name: "bare consumer, Dugout's codecs (events/s)",
+        value: m((r) => total / r.bareDugout.seconds).toFixed(0),
+      },
+      {
+        name: "bare consumer, Dugout's codecs, CPU per event (µs)",
+        value: m((r) => (r.bareDugout.cpuSeconds / total) * 1e6).toFixed(1),
+      },
       { name: 'chDB own insert of the NDJSON, no validation (events/s)', value: engineRate.toFixed(0) },
-      { name: 'chDB own insert CPU per event (µs, all threads)', value: m((r) => r.engine.cpuPerEventMicros).toFixed(1) },
+      {
+        name: 'chDB own insert CPU per event (µs, all threads)',
+        value: m((r) => r.engine.cpuPerEventMicros).toFixed(1),
+      },
       { name: 'dugout ingest, stored and committed (events/s)', value: ingestRate.toFixed(0) },
       { name: '  each round (events/s)', value: perRound((r) => total / r.ingest.seconds) },
       { name: 'ingest process CPU per event (µs, all threads)', value: cpuPerEvent.toFixed(1) },
@@ -113,6 +129,7 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
       },
       { name: 'ingest / bare consumer', value: toBare.toFixed(2), target: '≥ 0.2', ok: toBare >= 0.2 },
       { name: '  each round', value: perRound((r) => r.bare.seconds / r.ingest.seconds, 2) },
+      { name: "ingest / bare consumer with Dugout's codecs", value: toBareDugout.toFixed(2) },
       {
         name: "ingest / chDB's own insert (the engine's limit)",
         value: m((r) => total / r.ingest.seconds / r.engine.rate).toFixed(2),
@@ -122,8 +139,16 @@ export async function benchIngest(config: DugoutConfig, total: number): Promise<
         name: `ingest with all ${cores} cores busy / bare consumer`,
         value: m((r) => (cores / (r.ingest.cpuSeconds / total) / total) * r.bare.seconds).toFixed(2),
       },
-      { name: 'ingest process peak RSS (MiB, highest round)', value: peak.toFixed(0), target: '≤ 600', ok: peak <= 600 },
-      { name: '  of which anonymous, peak (MiB, sampled)', value: Math.max(...rounds.map((r) => r.ingest.peakAnon)).toFixed(0) },
+      {
+        name: 'ingest process peak RSS (MiB, highest round)',
+        value: peak.toFixed(0),
+        target: '≤ 600',
+        ok: peak <= 600,
+      },
+      {
+        name: '  of which anonymous, peak (MiB, sampled)',
+        value: Math.max(...rounds.map((r) => r.ingest.peakAnon)).toFixed(0),
+      },
       {
         name: '  of which mapped libchdb.so, node, peak (MiB, sampled)',
         value: Math.max(...rounds.map((r) => r.ingest.peakFile)).toFixed(0),
@@ -137,13 +162,33 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_INGEST_ROUNDS ?? 3))
 
 interface Round {
   bare: { seconds: number; cpuSeconds: number }
+  bareDugout: { seconds: number; cpuSeconds: number }
   ingest: { seconds: number; cpuSeconds: number; peakMiB: number; peakAnon: number; peakFile: number }
   engine: { rate: number; cpuPerEventMicros: number }
 }
 
+/** Runs `measure` with kafkajs's own gzip codec in place of Dugout's (registered for the process). */
+async function withKafkajsGzip<T>(measure: () => Promise<T>): Promise<T> {
+  const codecs = kafkajs.CompressionCodecs as Record<number, () => unknown>
+  const dugout = codecs[CompressionTypes.GZIP]!
+  const own: unknown = createRequire(import.meta.url)('kafkajs/src/protocol/message/compression/gzip.js')
+  codecs[CompressionTypes.GZIP] = () => own
+  try {
+    return await measure()
+  } finally {
+    codecs[CompressionTypes.GZIP] = dugout
+  }
+}
+
 /** Kafka and its client alone: a fresh group reading the whole topic, counting and nothing else. */
-async function bareConsumer(kafka: Kafka, topic: string, total: number, id: string): Promise<Round['bare']> {
-  process.stderr.write('ingest: bare kafkajs consumer…\n')
+async function bareConsumer(
+  kafka: Kafka,
+  topic: string,
+  total: number,
+  id: string,
+  codecs: string,
+): Promise<Round['bare']> {
+  process.stderr.write(`ingest: bare kafkajs consumer, ${codecs}…\n`)
   const bare = kafka.consumer({ groupId: `bench-bare-${id}`, ...CONSUMER_SETTINGS })
   await bare.connect()
   await bare.subscribe({ topic, fromBeginning: true })
@@ -250,7 +295,8 @@ async function engineInsert(config: DugoutConfig, lines: readonly string[]) {
   const ch = createClickHouse({ ...config, CLICKHOUSE_URL: undefined, CHDB_PATH: chdbPath })
   await migrate(ch)
   const bodies: Buffer[] = []
-  for (let i = 0; i < lines.length; i += CHUNK_MESSAGES) bodies.push(Buffer.from(lines.slice(i, i + CHUNK_MESSAGES).join('\n')))
+  for (let i = 0; i < lines.length; i += CHUNK_MESSAGES)
+    bodies.push(Buffer.from(lines.slice(i, i + CHUNK_MESSAGES).join('\n')))
   const cpuBefore = process.cpuUsage()
   const started = performance.now()
   for (const [i, body] of bodies.entries()) {
