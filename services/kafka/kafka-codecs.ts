@@ -1,8 +1,8 @@
 /**
- * Every compression codec Kafka has, for kafkajs, which ships only gzip (and gzip again, read
- * into larger chunks: `gunzipChunkBytes`). Producers that Dugout did
+ * Every compression codec Kafka has, for kafkajs, which ships only gzip. Producers that Dugout did
  * not write (Kafka Connect, CDC tools, the Java and librdkafka clients) often use snappy, lz4 or
- * zstd; without a codec kafkajs cannot read their batches at all.
+ * zstd; without a codec kafkajs cannot read their batches at all. Gzip is registered again, to be
+ * read into larger chunks (`gunzipChunkBytes`).
  *
  * The codecs are native (napi-rs builds shipped as per-platform npm packages: nothing is compiled
  * or downloaded at install): `snappy`, `lz4-napi`, `@mongodb-js/zstd` (the MongoDB driver's).
