@@ -1,5 +1,5 @@
 /** How far a consumer group has got through a topic. */
-import type { Kafka } from 'kafkajs'
+import type { Admin, Kafka } from 'kafkajs'
 
 /**
  * The partitions whose committed offset is below `ends` (default: the topic's current ends). A
@@ -14,20 +14,30 @@ export async function partitionsBehind(
   const admin = kafka.admin()
   await admin.connect()
   try {
-    const [current, committed] = await Promise.all([
-      ends ? Promise.resolve(undefined) : admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId, topics: [topic] }),
-    ])
-    const targets = ends ?? new Map(current!.map((p) => [p.partition, BigInt(p.high)]))
-    return [...targets]
-      .filter(([partition, end]) => {
-        const offset = committed[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1'
-        return (offset === '-1' ? 0n : BigInt(offset)) < end
-      })
-      .map(([partition]) => partition)
+    return await partitionsBehindWith(admin, groupId, topic, ends)
   } finally {
     await admin.disconnect()
   }
+}
+
+/** `partitionsBehind` through an admin client already connected, for one who asks often. */
+export async function partitionsBehindWith(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  ends?: ReadonlyMap<number, bigint>,
+): Promise<number[]> {
+  const [current, committed] = await Promise.all([
+    ends ? Promise.resolve(undefined) : admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ])
+  const targets = ends ?? new Map(current!.map((p) => [p.partition, BigInt(p.high)]))
+  return [...targets]
+    .filter(([partition, end]) => {
+      const offset = committed[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1'
+      return (offset === '-1' ? 0n : BigInt(offset)) < end
+    })
+    .map(([partition]) => partition)
 }
 
 /** Whether the group has committed every partition of the topic up to its current end. */
