@@ -1,7 +1,9 @@
 // Kafka's codecs and the record-batch guard, on record batches built by kafkajs's own encoder and
 // read back by kafkajs's own fetch decoder (no broker: the bytes are what a fetch response holds).
+import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { CompressionTypes } from 'kafkajs'
+import { deflateSync, gzipSync } from 'node:zlib'
+import kafkajs, { CompressionTypes } from 'kafkajs'
 import { compress as rawSnappy } from 'snappy'
 import { describe, expect, it } from 'vitest'
 import {
@@ -68,19 +70,54 @@ describe('codecs', () => {
     expect(messages.map((m) => m.offset)).toEqual(texts.map((_, i) => String(100 + i)))
   })
 
-  it('gzip reads a batch of several MiB of records, written in chunks of up to 1 MiB', async () => {
+  it('gzip reads a batch of several MiB of records', async () => {
     const texts = Array.from({ length: 100_000 }, (_, i) => `{"event_id":"e-${i}","n":${(i * 7919) % 100_003}}`)
     const bytes = await batch(0, texts, CompressionTypes.GZIP)
-    expect(gunzipChunkBytes(bytes.length)).toBe(1024 * 1024)
     expect(texts.join('').length).toBeGreaterThan(3 * 1024 * 1024)
     const messages = await fetched(bytes)
     expect(messages.map((m) => m.value?.toString())).toEqual(texts)
   })
 
-  it('sizes the chunks of a gzip batch to it: 8 × its bytes, from 16 KiB to 1 MiB', () => {
-    expect(gunzipChunkBytes(100)).toBe(16 * 1024)
-    expect(gunzipChunkBytes(64 * 1024)).toBe(512 * 1024)
-    expect(gunzipChunkBytes(512 * 1024)).toBe(1024 * 1024)
+  it("sizes a gzip stream's chunk to the size it states, and a byte", () => {
+    const text = Buffer.from(values(2000).join('\n'))
+    expect(gunzipChunkBytes(gzipSync(text))).toBe(text.length + 1)
+    expect(gunzipChunkBytes(gzipSync(Buffer.alloc(0)))).toBe(16 * 1024)
+    // zlib's smallest chunk is 64 bytes.
+    expect(gunzipChunkBytes(gzipSync(Buffer.from('{}')))).toBe(64)
+  })
+
+  it('sizes the chunks of what states no plausible size by its bytes: 8 ×, from 16 KiB to 1 MiB', () => {
+    const text = Buffer.from(values(2000).join('\n'))
+    // zlib's format, which `unzip` also reads, ends with a checksum, not a size: even one that
+    // would read as a plausible size.
+    const zlibStream = deflateSync(text)
+    zlibStream.writeUInt32LE(text.length, zlibStream.length - 4)
+    expect(gunzipChunkBytes(zlibStream)).toBe(Math.max(16 * 1024, Math.min(1024 * 1024, zlibStream.length * 8)))
+    // A trailer stating more than deflate can reach, or more than 16 MiB.
+    const forged = gzipSync(text)
+    forged.writeUInt32LE(forged.length * 1033, forged.length - 4)
+    expect(gunzipChunkBytes(forged)).toBe(Math.min(1024 * 1024, forged.length * 8))
+    const huge = gzipSync(randomBytes(20 * 1024))
+    huge.writeUInt32LE(16 * 1024 * 1024 + 1, huge.length - 4)
+    expect(huge.length * 1032).toBeGreaterThan(16 * 1024 * 1024 + 1)
+    expect(gunzipChunkBytes(huge)).toBe(huge.length * 8)
+    expect(gunzipChunkBytes(Buffer.alloc(100))).toBe(16 * 1024)
+    expect(gunzipChunkBytes(Buffer.alloc(64 * 1024))).toBe(512 * 1024)
+    expect(gunzipChunkBytes(Buffer.alloc(512 * 1024))).toBe(1024 * 1024)
+  })
+
+  it("gzip reads a batch of one small record, smaller than zlib's smallest chunk", async () => {
+    const messages = await fetched(await batch(7, ['{}'], CompressionTypes.GZIP))
+    expect(messages.map((m) => [m.offset, m.value?.toString()])).toEqual([['7', '{}']])
+  })
+
+  it('gzip reads a batch of several members, each stating only its own size', async () => {
+    const first = Buffer.from(values(3000).join(''))
+    const second = Buffer.from(values(10, 3000).join(''))
+    const members = Buffer.concat([gzipSync(first), gzipSync(second)])
+    expect(gunzipChunkBytes(members)).toBe(second.length + 1)
+    const codecs = kafkajs.CompressionCodecs as Record<number, () => { decompress(b: Buffer): Promise<Buffer> }>
+    expect(await codecs[CompressionTypes.GZIP]!().decompress(members)).toEqual(Buffer.concat([first, second]))
   })
 
   it('snappy reads the Java framing (several blocks) and the raw form librdkafka sends', async () => {
