@@ -35,14 +35,20 @@ describe('ingest killed between insert and commit', () => {
     await ensureTopics(kafka, dugoutTopics(topicConfig))
     const producer = await createEventProducer(kafka, topicConfig)
     const { unique, messages } = streamWithDuplicates(org, 40_000, 11)
-    // Small produce batches make many small fetch batches, so several kills land mid-stream.
-    for (let i = 0; i < messages.length; i += 500) await producer.send(messages.slice(i, i + 500))
-    await producer.disconnect()
+    // The stream is sent in four parts, one before each process starts: a process killed late
+    // may have committed all it was sent, and the next one then still has a part to store (and
+    // to be killed in). Small produce batches make many small fetch batches within a part.
+    const part = Math.ceil(messages.length / 4 / 500) * 500
+    const sendPart = async (k: number) => {
+      const slice = messages.slice(k * part, (k + 1) * part)
+      for (let i = 0; i < slice.length; i += 500) await producer.send(slice.slice(i, i + 500))
+    }
 
     const run = async () =>
       spawnDugout(['run', '--only', 'ingest'], { ...env, DUGOUT_HTTP_PORT: String(await freePort()) })
     let kills = 0
     for (; kills < 3; kills++) {
+      await sendPart(kills)
       const ingest = await run()
       await waitUntil(
         'a batch stored and not yet committed',
@@ -58,6 +64,8 @@ describe('ingest killed between insert and commit', () => {
       await ingest.exited
     }
 
+    await sendPart(3)
+    await producer.disconnect()
     const ingest = await run()
     await waitUntil(
       'every offset committed',
